@@ -1,0 +1,88 @@
+"""Command-line interface: `flask --app api <command>` for bootstrapping, demo data and serving."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from api.extensions import db
+from engine import accounts, demo
+from engine.errors import EngineError
+from engine.models import OrganisationKind, Role
+
+
+def _fail(error: EngineError) -> None:
+    db.session.rollback()
+    raise click.ClickException(error.message)
+
+
+@click.command("create-organisation")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice([k.value for k in OrganisationKind]))
+@click.option("--email", default=None, help="Address for notifications to this organisation.")
+@with_appcontext
+def create_organisation_command(name: str, kind: str, email: str | None) -> None:
+    """Create an organisation (a partner in the covenant)."""
+    try:
+        organisation = accounts.create_organisation(db.session, name=name, kind=kind, email=email)
+        db.session.commit()
+    except EngineError as error:
+        _fail(error)
+    click.echo(f"Created organisation {organisation.name} ({organisation.kind}) with id {organisation.id}.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--organisation", "organisation_name", required=True, help="Name of the user's organisation.")
+@click.option("--role", "roles", required=True, multiple=True, type=click.Choice([r.value for r in Role]),
+              help="May be given more than once.")
+@click.option("--full-name", default="", help="Name shown in the application.")
+@click.option("--email", default=None)
+@with_appcontext
+def create_user_command(
+    username: str, organisation_name: str, roles: tuple[str, ...], full_name: str, email: str | None
+) -> None:
+    """Create a user; the password is read from standard input (first line)."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user(
+            db.session, username=username, password=password, organisation_name=organisation_name,
+            roles=list(roles), full_name=full_name, email=email,
+        )
+        db.session.commit()
+    except EngineError as error:
+        _fail(error)
+    click.echo(f"Created user {user.username} in {user.organisation.name} with roles {', '.join(sorted(roles))}.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Load the demo organisations and users (idempotent) and print the demo logins."""
+    logins = demo.seed_demo(db.session)
+    db.session.commit()
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}) — for the demo only:")
+    for login in logins:
+        click.echo(f"  {login.username:<14} {login.organisation:<28} {login.roles}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Run the web app and the timer sweeper in one process (for a single machine and the demo)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"Ketenregie runs on http://{host}:{port}  (stop with Ctrl+C)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_organisation_command, create_user_command, seed_demo_command, serve_command):
+        app.cli.add_command(command)

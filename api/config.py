@@ -1,0 +1,54 @@
+"""Configuration, read from the environment in this one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Build the Flask config from environment variables (documented in README.md)."""
+    env = os.environ
+    default_db = "sqlite:///" + str(Path(instance_path) / "ketenregie.sqlite3")
+    return {
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(env.get("DATABASE_URL", default_db)),
+        "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(Path(instance_path)),
+        "TIMER_SWEEP_SECONDS": float(env.get("TIMER_SWEEP_SECONDS", "10")),
+        "TOKEN_LIFETIME_HOURS": float(env.get("TOKEN_LIFETIME_HOURS", "12")),
+        "PROCESSES_DIR": env.get("PROCESSES_DIR", str(PROJECT_ROOT / "processes")),
+        "FORMS_DIR": env.get("FORMS_DIR", str(PROJECT_ROOT / "forms")),
+        "DEPLOY_PROCESSES_ON_START": env.get("DEPLOY_PROCESSES_ON_START", "1") == "1",
+        "SMTP_HOST": env.get("SMTP_HOST"),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME"),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": env.get("SMTP_STARTTLS", "0") == "1",
+        "MAIL_FROM": env.get("MAIL_FROM", "ketenregie@localhost"),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+    }
+
+
+def _instance_secret(instance: Path) -> str:
+    # Without SECRET_KEY (a single machine, the demo) a random key is made once and kept in
+    # the instance folder, so it is never a known default and sessions survive a restart.
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _normalise_database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,17 @@
+"""Flask extensions, created unbound and attached to an app in create_app()."""
+
+from __future__ import annotations
+
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from api.problems import ProblemApi
+from engine.db import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+openapi = ProblemApi()
+login_manager = LoginManager()
+csrf = CSRFProtect()

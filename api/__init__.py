@@ -6,10 +6,13 @@ import os
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
-from api import auth, cli, pages, problems
+from api import auth, cases, cli, pages, problems, process_models, roles, work_items
 from api.config import from_environment
 from api.extensions import csrf, db, login_manager, migrate, openapi
+from engine.db import configure_sqlite
 from engine.errors import EngineError
 
 API_PREFIX = "/api/v1"
@@ -40,6 +43,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     # Batch mode lets the same migrations alter tables on SQLite, which lacks most ALTER TABLE forms.
     migrate.init_app(
         app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
@@ -49,7 +54,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     openapi.init_app(app)
 
-    for blueprint in auth.API_BLUEPRINTS:
+    api_blueprints = [auth.blp, auth.me_blp, process_models.blp, roles.blp, cases.blp, work_items.blp]
+    for blueprint in api_blueprints:
         csrf.exempt(blueprint)  # The API authenticates with bearer tokens, never cookies.
         openapi.register_blueprint(blueprint, url_prefix=API_PREFIX + blueprint.url_prefix)
     auth.init_app(app)
@@ -57,5 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
 
     app.register_error_handler(EngineError, problems.handle_engine_error)
+    app.register_error_handler(StaleDataError, problems.handle_stale_data)
+    app.register_error_handler(OperationalError, problems.handle_operational_error)
     app.register_error_handler(Exception, problems.handle_unexpected_error)
     return app

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from api.extensions import db
 from api.problems import problem_response
+from api.schemas import OrganisationRefSchema
 from engine import accounts
 from engine.accounts import Actor
 from engine.errors import AuthenticationError
@@ -37,12 +38,6 @@ class TokenSchema(ma.Schema):
     token = ma.fields.String(required=True)
     token_type = ma.fields.String(required=True)
     expires_at = ma.fields.AwareDateTime(required=True)
-
-
-class OrganisationRefSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True)
 
 
 class MeSchema(ma.Schema):
@@ -120,9 +115,6 @@ def _authenticate_api_request() -> Any:
     g.bearer_token = token.strip()
     g.actor = Actor.of(user)
     return None
-
-
-API_BLUEPRINTS = [blp, me_blp]
 
 
 def init_app(app: Flask) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from api.extensions import db
-from engine import accounts, demo
+from engine import accounts, catalog, demo, roles
 from engine.errors import EngineError
+from engine.forms import load_forms
 from engine.models import OrganisationKind, Role
 
 
@@ -72,17 +74,71 @@ def seed_demo_command() -> None:
         click.echo(f"  {login.username:<14} {login.organisation:<28} {login.roles}")
 
 
+@click.command("map-role")
+@click.argument("role")
+@click.option("--organisation", "organisation_name", default=None, help="Route this role to a fixed organisation.")
+@click.option("--case-role", default=None, help="Or to the case's melder, casusregisseur, ...")
+@with_appcontext
+def map_role_command(role: str, organisation_name: str | None, case_role: str | None) -> None:
+    """Route the tasks of a lane or candidate group (ROLE) to an organisation."""
+    try:
+        roles.set_role_mapping(db.session, roles.RoleMappingInput(role, organisation_name, case_role))
+        db.session.commit()
+    except EngineError as error:
+        detail = "; ".join(p.message for p in error.problems)
+        db.session.rollback()
+        raise click.ClickException(f"{error.message} {detail}".strip()) from None
+    click.echo(f"Role {role!r} now goes to {organisation_name or 'the case' + chr(39) + 's ' + str(case_role)}.")
+
+
+@click.command("deploy-processes")
+@with_appcontext
+def deploy_processes_command() -> None:
+    """Deploy every diagram in processes/ (idempotent: unchanged files keep their version)."""
+    try:
+        for version, created in deploy_bundled_processes():
+            state = "deployed as" if created else "unchanged,"
+            click.echo(f"{version.filename}: {state} {version.process_key} v{version.version}")
+    except EngineError as error:
+        db.session.rollback()
+        lines = [f"  - {p.element or ''} (line {p.line}): {p.message}" for p in error.problems]
+        raise click.ClickException("\n".join([error.message, *lines])) from None
+
+
+def deploy_bundled_processes() -> list[Any]:
+    forms = load_forms(current_app.config["FORMS_DIR"])
+    results = catalog.deploy_directory(db.session, current_app.config["PROCESSES_DIR"], forms=forms)
+    db.session.commit()
+    return results
+
+
+@click.command("timers")
+@with_appcontext
+def timers_command() -> None:
+    """Run the timer sweeper on its own (production); any number may run side by side."""
+    from api.sweeper import run_sweeper
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"Timer sweeper: every {app.config['TIMER_SWEEP_SECONDS']} s (stop with Ctrl+C)")
+    run_sweeper(app)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Run the web app and the timer sweeper in one process (for a single machine and the demo)."""
+    from api.sweeper import start_background_sweeper
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(f"Ketenregie runs on http://{host}:{port}  (stop with Ctrl+C)")
+    start_background_sweeper(app)
+    click.echo(f"Ketenregie runs on http://{host}:{port}  (timer sweep every {app.config['TIMER_SWEEP_SECONDS']} s;"
+               " stop with Ctrl+C)")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_organisation_command, create_user_command, seed_demo_command, serve_command):
+    for command in (create_organisation_command, create_user_command, seed_demo_command, map_role_command,
+                    deploy_processes_command, timers_command, serve_command):
         app.cli.add_command(command)

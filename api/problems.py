@@ -171,10 +171,32 @@ def handle_engine_error(error: errors.EngineError) -> Any:
     return problem_response(status, slug, error.message, headers=headers, problems=problems, errors=field_errors)
 
 
+def handle_stale_data(error: Exception) -> Any:
+    # Optimistic locking: another request changed the case between our read and our write.
+    from api.extensions import db
+
+    db.session.rollback()
+    return problem_response(409, "conflict", "The case was changed at the same time; nothing was applied. "
+                            "Reload and try again.")
+
+
+def handle_operational_error(error: Exception) -> Any:
+    from api.extensions import db
+    from engine.db import is_write_conflict
+
+    db.session.rollback()
+    if is_write_conflict(error):
+        return handle_stale_data(error)
+    return handle_unexpected_error(error)
+
+
 def handle_unexpected_error(error: Exception) -> Any:
-    log.exception("unhandled error on %s %s", request.method, request.path)
     if isinstance(error, HTTPException):
         return error
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    from api.extensions import db
+
+    db.session.rollback()
     if not wants_problem():
         return "Er ging iets mis aan onze kant.", 500
     return problem_response(500, "internal", "Something went wrong on our side. It has been logged.")

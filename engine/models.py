@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -103,13 +103,212 @@ class LoginFailure(Base):
     at: Mapped[datetime]
 
 
+class ProcessVersion(Base):
+    """One deployed version of a process: its BPMN source, parsed spec and forms, stored once."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (
+        UniqueConstraint("process_key", "version", name="uq_process_versions_key_version"),
+        UniqueConstraint("process_key", "sha256", name="uq_process_versions_key_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(300))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict] = mapped_column(JSON)
+    forms: Mapped[dict] = mapped_column(JSON)
+    human_tasks: Mapped[list] = mapped_column(JSON)
+    serializer_version: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime]
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class RoleTargetKind(StrEnum):
+    ORGANISATION = "organisation"  # always the same organisation
+    CASE_ROLE = "case_role"  # whichever organisation holds this role in the case
+
+
+class RoleMapping(Base):
+    """Which organisation receives the tasks of a lane or candidate group (a "role")."""
+
+    __tablename__ = "role_mappings"
+
+    role: Mapped[str] = mapped_column(String(200), primary_key=True)
+    target: Mapped[RoleTargetKind] = mapped_column(_enum(RoleTargetKind, "role_target_kind"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    case_role: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class CaseStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+    ERROR = "error"
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"), index=True)
+    stage: Mapped[str | None] = mapped_column(String(200), index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime]
+    opened_by_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    state: Mapped[dict] = mapped_column(JSON)
+    serializer_version: Mapped[str] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_element: Mapped[str | None] = mapped_column(String(200))
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
+
+    # Optimistic locking backs up the row lock: a write based on a stale read fails.
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class CaseRoleAssignment(Base):
+    """The organisation holding a case role in one case (melder, casusregisseur, ...)."""
+
+    __tablename__ = "case_role_assignments"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    case_role: Mapped[str] = mapped_column(String(100), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    assigned_at: Mapped[datetime]
+
+
+class CaseParticipant(Base):
+    """An organisation taking part in a case (need-to-know), and since when."""
+
+    __tablename__ = "case_participants"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True, index=True)
+    since: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(100))
+
+
+class WorkItemStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class WorkItem(Base):
+    """The projection of one READY human task. Inboxes read only this table."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_id", name="uq_work_items_case_task"),
+        Index("ix_work_items_inbox", "organisation_id", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[WorkItemStatus] = mapped_column(_enum(WorkItemStatus, "work_item_status"))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    follow_up_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship(lazy="joined", innerjoin=True)
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id], lazy="joined")
+
+
+class TimerStatus(StrEnum):
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+class Timer(Base):
+    """A waiting timer event of a case. The database, not the scheduler, is the source of truth."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_id", name="uq_timers_case_task"),
+        Index("ix_timers_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime]
+    status: Mapped[TimerStatus] = mapped_column(_enum(TimerStatus, "timer_status"))
+    fired_at: Mapped[datetime | None]
+
+
+class CaseEvent(Base):
+    """Append-only history: who, on behalf of which organisation, did what, when, with which data."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(50))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"))
+    summary: Mapped[str] = mapped_column(String(500))
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ReferenceCounter(Base):
+    """The last case number used per year, for readable references such as WO-2026-00042."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int]
+
+
 __all__ = [
     "ApiToken",
     "Base",
+    "Case",
+    "CaseEvent",
+    "CaseParticipant",
+    "CaseRoleAssignment",
+    "CaseStatus",
     "LoginFailure",
     "Organisation",
     "OrganisationKind",
+    "ProcessVersion",
+    "ReferenceCounter",
     "Role",
+    "RoleMapping",
+    "RoleTargetKind",
+    "Timer",
+    "TimerStatus",
     "User",
     "UserRole",
+    "WorkItem",
+    "WorkItemStatus",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +20,24 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.extensions import db
-from engine import accounts
+from engine import accounts, catalog
 from engine.models import OrganisationKind, Role, User
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 PASSWORD = "correct horse battery"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    # Production-strength argon2 costs ~50 ms a hash; tests hash hundreds of passwords.
+    from argon2 import PasswordHasher
+
+    original = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts._hasher = original
 
 
 def _postgres_available() -> str | None:
@@ -85,9 +98,12 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "DEPLOY_PROCESSES_ON_START": False,
+        "FORMS_DIR": str(FIXTURES / "forms"),
+        "PROCESSES_DIR": str(FIXTURES / "processes"),
     })
     with app.app_context():
         yield app
+        catalog.clear_spec_cache()  # database ids are reused after the tables are emptied
         db.session.rollback()
         db.session.remove()
         _empty_tables()

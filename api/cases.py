@@ -1,0 +1,78 @@
+"""Cases: start one, list the visible ones, read one with its work, timers and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from api import presenters
+from api.auth import current_actor
+from api.extensions import db
+from api.schemas import CaseDetailSchema, CaseSummarySchema, PageArgsSchema
+from engine import cases
+from engine.models import CaseStatus, Organisation, User
+
+blp = Blueprint("cases", __name__, url_prefix="/cases", description="Cases (casussen)")
+
+
+class StartCaseSchema(ma.Schema):
+    process = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    data = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Length(min=1, max=100)),
+                          load_default=dict, metadata={"description": "Initial case data"})
+
+
+class CaseFilterSchema(PageArgsSchema):
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in CaseStatus]))
+    process = ma.fields.String(validate=ma.validate.Length(max=200))
+    stage = ma.fields.String(validate=ma.validate.Length(max=200))
+
+
+def case_detail_payload(case_id: int) -> dict[str, Any]:
+    detail = cases.case_detail(db.session, current_actor(), case_id)
+    user_ids = {e.actor_user_id for e in detail.history if e.actor_user_id}
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    organisations = {o.id: o for o in db.session.scalars(db.select(Organisation))}
+    return presenters.case_detail(detail, users, organisations)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(StartCaseSchema)
+@blp.response(201, CaseDetailSchema)
+@blp.alt_response(403, description="Only caseworkers and coordinators start cases")
+@blp.alt_response(404, description="No such process")
+@blp.alt_response(422, description="Invalid data")
+def start_case(body: dict[str, Any]) -> dict[str, Any]:
+    """Start a case on the newest version of a process. The caller's organisation reports it (melder)."""
+    outcome = cases.start_case(db.session, process_key=body["process"], data=body["data"], actor=current_actor())
+    db.session.commit()
+    return case_detail_payload(outcome.case.id)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(CaseFilterSchema, location="query")
+@blp.response(200, CaseSummarySchema(many=True))
+def list_cases(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Cases the caller may see: all for the coordinator, otherwise those the organisation takes part in."""
+    rows = cases.list_cases(db.session, current_actor(), **args)
+    return [presenters.case_summary(c) for c in rows]
+
+
+@blp.route("/<int:case_id>", methods=["GET"])
+@blp.response(200, CaseDetailSchema)
+@blp.alt_response(404, description="No such case, or not visible to you")
+def read_case(case_id: int) -> dict[str, Any]:
+    """Status, current activities, open work items, pending timers, participants and history."""
+    return case_detail_payload(case_id)
+
+
+@blp.route("/<int:case_id>/retry", methods=["POST"])
+@blp.response(200, CaseDetailSchema)
+@blp.alt_response(403, description="Only the coordinator retries cases")
+@blp.alt_response(404, description="No such case")
+def retry_case(case_id: int) -> dict[str, Any]:
+    """Run a case in error again after its cause was fixed (e.g. a role mapped)."""
+    cases.retry_case(db.session, case_id=case_id, actor=current_actor())
+    db.session.commit()
+    return case_detail_payload(case_id)

@@ -1,0 +1,111 @@
+"""marshmallow schemas shared by the API blueprints (they validate input and document output)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+
+class OrganisationRefSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+
+
+class ProcessRefSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+
+
+class WorkItemSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    case_id = ma.fields.Integer(required=True)
+    case_reference = ma.fields.String(required=True)
+    element_id = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    lane = ma.fields.String(allow_none=True)
+    role = ma.fields.String(required=True)
+    organisation = ma.fields.Nested(OrganisationRefSchema, required=True)
+    form_key = ma.fields.String(allow_none=True)
+    status = ma.fields.String(required=True)
+    claimed_by = ma.fields.String(allow_none=True)
+    claimed_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+    follow_up_at = ma.fields.AwareDateTime(allow_none=True)
+    completed_at = ma.fields.AwareDateTime(allow_none=True)
+    overdue = ma.fields.Boolean(required=True)
+
+
+class WorkItemDetailSchema(WorkItemSchema):
+    form = ma.fields.Dict(allow_none=True, metadata={"description": "The form-js definition to render"})
+
+
+class ActivitySchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+
+
+class TimerSchema(ma.Schema):
+    element_id = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    due_at = ma.fields.AwareDateTime(required=True)
+
+
+class ActorRefSchema(ma.Schema):
+    user = ma.fields.String(allow_none=True)
+    organisation = ma.fields.String(allow_none=True)
+
+
+class EventSchema(ma.Schema):
+    at = ma.fields.AwareDateTime(required=True)
+    kind = ma.fields.String(required=True)
+    summary = ma.fields.String(required=True)
+    actor = ma.fields.Nested(ActorRefSchema, allow_none=True)
+    element_id = ma.fields.String(allow_none=True)
+    work_item_id = ma.fields.Integer(allow_none=True)
+    data = ma.fields.Dict(allow_none=True)
+
+
+class ParticipantSchema(ma.Schema):
+    organisation = ma.fields.Nested(OrganisationRefSchema, required=True)
+    since = ma.fields.AwareDateTime(required=True)
+    reason = ma.fields.String(required=True)
+
+
+class CaseRoleSchema(ma.Schema):
+    case_role = ma.fields.String(required=True)
+    organisation = ma.fields.Nested(OrganisationRefSchema, required=True)
+
+
+class CaseErrorSchema(ma.Schema):
+    message = ma.fields.String(required=True)
+    element = ma.fields.String(allow_none=True)
+
+
+class CaseSummarySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    reference = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    process = ma.fields.Nested(ProcessRefSchema, required=True)
+    status = ma.fields.String(required=True)
+    stage = ma.fields.String(allow_none=True)
+    opened_at = ma.fields.AwareDateTime(required=True)
+    closed_at = ma.fields.AwareDateTime(allow_none=True)
+    last_activity_at = ma.fields.AwareDateTime(required=True)
+    next_timer_at = ma.fields.AwareDateTime(allow_none=True)
+    error = ma.fields.Nested(CaseErrorSchema, allow_none=True)
+
+
+class CaseDetailSchema(CaseSummarySchema):
+    current_activities = ma.fields.List(ma.fields.Nested(ActivitySchema), required=True)
+    open_work_items = ma.fields.List(ma.fields.Nested(WorkItemSchema), required=True)
+    pending_timers = ma.fields.List(ma.fields.Nested(TimerSchema), required=True)
+    history = ma.fields.List(ma.fields.Nested(EventSchema), required=True)
+    participants = ma.fields.List(ma.fields.Nested(ParticipantSchema), required=True)
+    case_roles = ma.fields.List(ma.fields.Nested(CaseRoleSchema), required=True)
+
+
+class PageArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=1_000_000))

@@ -1,0 +1,97 @@
+"""Work items: the organisation's inbox, claim/unclaim, and completing a task with its form data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from api import presenters
+from api.auth import current_actor
+from api.cases import case_detail_payload
+from api.extensions import db
+from api.problems import problem_response
+from api.schemas import CaseDetailSchema, PageArgsSchema, WorkItemDetailSchema, WorkItemSchema
+from engine import work_items
+
+blp = Blueprint("work_items", __name__, url_prefix="/work-items", description="Inbox (werkvoorraad)")
+
+
+class InboxArgsSchema(PageArgsSchema):
+    unclaimed = ma.fields.Boolean(load_default=False)
+    mine = ma.fields.Boolean(load_default=False)
+    overdue = ma.fields.Boolean(load_default=False)
+
+
+class CompleteSchema(ma.Schema):
+    data = ma.fields.Dict(keys=ma.fields.String(), load_default=dict,
+                          metadata={"description": "The form's fields, by key"})
+
+
+class CompletedSchema(ma.Schema):
+    work_item = ma.fields.Nested(WorkItemSchema, required=True)
+    case = ma.fields.Nested(CaseDetailSchema, required=True)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(InboxArgsSchema, location="query")
+@blp.response(200, WorkItemSchema(many=True))
+def inbox(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Open work items of the caller's organisation, soonest due first."""
+    return [presenters.work_item(i) for i in work_items.list_inbox(db.session, current_actor(), **args)]
+
+
+@blp.route("/<int:item_id>", methods=["GET"])
+@blp.response(200, WorkItemDetailSchema)
+@blp.alt_response(403, description="The item belongs to another organisation")
+@blp.alt_response(404, description="No such work item")
+def read_work_item(item_id: int) -> dict[str, Any]:
+    """One work item with the form definition to render."""
+    return presenters.work_item(work_items.get_work_item(db.session, current_actor(), item_id), with_form=True)
+
+
+@blp.route("/<int:item_id>/claim", methods=["POST"])
+@blp.response(200, WorkItemSchema)
+@blp.alt_response(403, description="The item belongs to another organisation")
+@blp.alt_response(404, description="No such work item")
+@blp.alt_response(409, description="Claimed by someone else, or no longer open")
+def claim(item_id: int) -> dict[str, Any]:
+    """Take a work item on (others in your organisation then see it is yours)."""
+    item = work_items.claim(db.session, current_actor(), item_id)
+    db.session.commit()
+    return presenters.work_item(item)
+
+
+@blp.route("/<int:item_id>/unclaim", methods=["POST"])
+@blp.response(200, WorkItemSchema)
+@blp.alt_response(403, description="Not yours to release")
+@blp.alt_response(404, description="No such work item")
+@blp.alt_response(409, description="No longer open")
+def unclaim(item_id: int) -> dict[str, Any]:
+    """Release a claimed work item."""
+    item = work_items.unclaim(db.session, current_actor(), item_id)
+    db.session.commit()
+    return presenters.work_item(item)
+
+
+@blp.route("/<int:item_id>/complete", methods=["POST"])
+@blp.arguments(CompleteSchema)
+@blp.response(200, CompletedSchema)
+@blp.alt_response(403, description="The item belongs to another organisation")
+@blp.alt_response(404, description="No such work item")
+@blp.alt_response(409, description="Already completed (perhaps concurrently), or claimed by someone else")
+@blp.alt_response(422, description="The data does not match the form (errors per field), or the diagram failed")
+def complete(body: dict[str, Any], item_id: int) -> Any:
+    """Complete a work item: the data is validated against its form, recorded, and the case runs on."""
+    actor = current_actor()
+    outcome = work_items.complete(db.session, actor, item_id, body["data"])
+    db.session.commit()
+    if outcome.error is not None:
+        return problem_response(
+            422, "script-error",
+            f"The case stopped at {outcome.error_element or 'an element'}: {outcome.error}. "
+            "Your input was kept; the coordinator has been told.",
+        )
+    item = work_items.get_work_item(db.session, actor, item_id)
+    return {"work_item": presenters.work_item(item), "case": case_detail_payload(outcome.case.id)}

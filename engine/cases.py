@@ -1,0 +1,227 @@
+"""Cases: starting one, reading it, listing them, and assigning case roles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine import access, catalog, execution, history
+from engine.accounts import Actor
+from engine.bpmn import runtime, state
+from engine.clock import utcnow
+from engine.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
+from engine.models import (
+    Case,
+    CaseEvent,
+    CaseParticipant,
+    CaseRoleAssignment,
+    CaseStatus,
+    Organisation,
+    ReferenceCounter,
+    Role,
+    Timer,
+    TimerStatus,
+    WorkItem,
+    WorkItemStatus,
+)
+from engine.roles import MELDER
+
+REFERENCE_PREFIX = "WO"
+MAX_START_DATA_KEYS = 200
+
+
+def start_case(session: Session, *, process_key: str, data: Mapping[str, Any], actor: Actor) -> execution.Outcome:
+    """Start a case on the newest version of a process; the actor's organisation is its melder."""
+    if not actor.has(Role.CASEWORKER) and not actor.has(Role.COORDINATOR):
+        raise PermissionDeniedError("Only caseworkers and coordinators start cases.")
+    _check_start_data(data)
+    version = catalog.newest_version(session, process_key)
+    now = utcnow()
+    case = Case(
+        reference=next_reference(session, now),
+        process_version=version,
+        status=CaseStatus.ACTIVE,
+        title=str(data.get("titel") or data.get("title") or version.name)[:300],
+        opened_at=now,
+        last_activity_at=now,
+        opened_by_organisation_id=actor.organisation_id,
+        state={},
+        serializer_version=state.SERIALIZER_VERSION,
+    )
+    session.add(case)
+    session.flush()
+    session.add(CaseRoleAssignment(case_id=case.id, case_role=MELDER, organisation_id=actor.organisation_id,
+                                   assigned_at=now))
+    execution.add_participant(session, case.id, actor.organisation_id, reason=MELDER, now=now)
+    history.record(session, case, "case_started", f"Casus {case.reference} gestart ({version.name} "
+                   f"v{version.version}).", at=now, actor=actor, data=dict(data))
+    session.flush()
+    spec, subprocess_specs = catalog.spec_for(version)
+
+    def start(_: Any) -> None:
+        pass  # new_workflow already ran the engine up to the first waiting point
+
+    try:
+        workflow = state.new_workflow(spec, subprocess_specs, script_engine=execution.script_engine(),
+                                      data=dict(data))
+    except Exception as error:
+        from engine.bpmn import sandbox
+
+        element, message = sandbox.explain(error)
+        return execution.mark_error(session, case, message, element=element, actor=actor, now=now)
+    return execution.run_step(session, case, start, actor=actor, now=now, workflow=workflow)
+
+
+def _check_start_data(data: Any) -> None:
+    if not isinstance(data, Mapping):
+        raise InvalidInputError("Case data must be an object.", problems=[Problem("Expected an object.", "data")])
+    if len(data) > MAX_START_DATA_KEYS:
+        raise InvalidInputError("Too many fields.", problems=[Problem("At most 200 fields.", "data")])
+    bad = [k for k in data if not isinstance(k, str) or not k.isidentifier() or k.startswith("_")]
+    if bad:
+        raise InvalidInputError(
+            "Field names must be identifiers (letters, digits, underscores; not starting with _).",
+            problems=[Problem("Not a valid field name.", f"data.{k}") for k in bad],
+        )
+
+
+def next_reference(session: Session, now: datetime) -> str:
+    """WO-<year>-<5 digits>, counted per year. The counter row is updated in the caller's
+    transaction, so concurrent starts serialise on it and never share a number."""
+    year = now.year
+    for _ in range(3):
+        bumped = session.execute(
+            update(ReferenceCounter).where(ReferenceCounter.year == year).values(last=ReferenceCounter.last + 1)
+        )
+        if bumped.rowcount == 1:  # type: ignore[attr-defined]
+            number = session.scalar(select(ReferenceCounter.last).where(ReferenceCounter.year == year))
+            return f"{REFERENCE_PREFIX}-{year}-{number:05d}"
+        try:
+            with session.begin_nested():
+                session.add(ReferenceCounter(year=year, last=1))
+            return f"{REFERENCE_PREFIX}-{year}-00001"
+        except IntegrityError:
+            continue  # another transaction created this year's counter first; bump it instead
+    raise RuntimeError("could not allocate a case reference")
+
+
+def get_case(session: Session, actor: Actor, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None or not access.can_see_case(session, actor, case):
+        raise NotFoundError("There is no such case, or you may not see it.")
+    return case
+
+
+def list_cases(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    process: str | None = None,
+    stage: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Case]:
+    from engine.models import ProcessVersion
+
+    query = access.visible_cases(actor, select(Case))
+    if status:
+        query = query.where(Case.status == CaseStatus(status))
+    if process:
+        query = query.join(ProcessVersion).where(ProcessVersion.process_key == process)
+    if stage:
+        query = query.where(Case.stage == stage)
+    return list(session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit).offset(offset)))
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: Case
+    current_activities: list[tuple[str, str]]
+    open_work_items: list[WorkItem]
+    pending_timers: list[Timer]
+    history: list[CaseEvent]
+    participants: Sequence[tuple[CaseParticipant, Organisation]]
+    case_roles: Sequence[tuple[CaseRoleAssignment, Organisation]]
+
+
+def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
+    case = get_case(session, actor, case_id)
+    workflow = execution.load_workflow(case) if case.state else None
+    activities = runtime.active_elements(workflow) if workflow is not None else []
+    items = list(session.scalars(
+        select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN)
+        .order_by(WorkItem.id)
+    ))
+    timers = list(session.scalars(
+        select(Timer).where(Timer.case_id == case.id, Timer.status == TimerStatus.PENDING).order_by(Timer.due_at)
+    ))
+    participants = list(session.execute(
+        select(CaseParticipant, Organisation).join(Organisation).where(CaseParticipant.case_id == case.id)
+        .order_by(CaseParticipant.since)
+    ).all())
+    roles = list(session.execute(
+        select(CaseRoleAssignment, Organisation).join(Organisation).where(CaseRoleAssignment.case_id == case.id)
+        .order_by(CaseRoleAssignment.case_role)
+    ).all())
+    return CaseDetail(case, activities, items, timers, history.events_of(session, case.id), participants, roles)
+
+
+def assign_case_role(
+    session: Session, *, case_id: int, case_role: str, organisation_id: int, actor: Actor | None, reason: str
+) -> execution.Outcome:
+    """Give a case role (e.g. casusregisseur) to an organisation. Open items routed through that
+    role move to the new organisation; unroutable tasks waiting for it are routed now."""
+    case = execution.lock_case(session, case_id)
+    if session.get(Organisation, organisation_id) is None:
+        raise NotFoundError("There is no such organisation.")
+    now = utcnow()
+    current = session.get(CaseRoleAssignment, (case_id, case_role))
+    previous = current.organisation_id if current else None
+    if current is None:
+        session.add(CaseRoleAssignment(case_id=case_id, case_role=case_role, organisation_id=organisation_id,
+                                       assigned_at=now))
+    else:
+        current.organisation_id, current.assigned_at = organisation_id, now
+    execution.add_participant(session, case_id, organisation_id, reason=case_role, now=now)
+    history.record(session, case, "case_role_assigned", f"Rol '{case_role}' toegewezen.", at=now, actor=actor,
+                   data={"case_role": case_role, "from": previous, "to": organisation_id, "reason": reason})
+    session.flush()
+    if previous is not None and previous != organisation_id:
+        _move_open_items(session, case, case_role, previous, organisation_id, actor=actor, now=now)
+    workflow = execution.load_workflow(case)
+    return execution.sync(session, case, workflow, actor=actor, now=now)
+
+
+def _move_open_items(
+    session: Session, case: Case, case_role: str, old: int, new: int, *, actor: Actor | None, now: datetime
+) -> None:
+    from engine.roles import role_targets
+    from engine.routing import CaseRole, role_key
+
+    targets = role_targets(session)
+    items = session.scalars(
+        select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
+                               WorkItem.organisation_id == old)
+    )
+    for item in items:
+        target = targets.get(role_key(item.role))
+        if isinstance(target, CaseRole) and role_key(target.name) == role_key(case_role):
+            item.organisation_id, item.claimed_by_id, item.claimed_at = new, None, None
+            history.record(session, case, "work_item_moved", f"Taak '{item.title}' verplaatst naar de nieuwe "
+                           f"{case_role}.", at=now, actor=actor, work_item_id=item.id,
+                           data={"from": old, "to": new})
+
+
+def retry_case(session: Session, *, case_id: int, actor: Actor) -> execution.Outcome:
+    """After the cause of an error is fixed (a role mapped, say): run the engine and sync again."""
+    if not access.sees_all_cases(actor):
+        raise PermissionDeniedError("Only the coordinator can retry a case.")
+    case = execution.lock_case(session, case_id)
+    return execution.run_step(session, case, runtime.run_engine, actor=actor, now=utcnow())

@@ -1,0 +1,204 @@
+"""The unit of work: lock a case, load its workflow, run one step, save, sync the projections.
+
+Everything a step changes — the saved state, work items, timers, participants and history —
+is written in the caller's transaction, so a crash leaves either all of it or none of it.
+A failure inside the diagram (a script, a condition, an unroutable task) puts the case in the
+error state for the coordinator instead of crashing the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import catalog, history
+from engine.accounts import Actor
+from engine.bpmn import runtime, sandbox, state
+from engine.errors import ConflictError, EngineError, NotFoundError, RoutingError
+from engine.models import (
+    Case,
+    CaseParticipant,
+    CaseRoleAssignment,
+    CaseStatus,
+    Timer,
+    TimerStatus,
+    WorkItem,
+    WorkItemStatus,
+)
+from engine.roles import role_targets
+from engine.routing import role_key, route_task
+
+log = logging.getLogger(__name__)
+
+STAGE_PROPERTIES = ("stage", "fase")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a unit of work did to a case. `error` is set when the diagram failed at run time."""
+
+    case: Case
+    error: str | None = None
+    error_element: str | None = None
+
+
+@cache
+def script_engine() -> Any:
+    # One sandboxed script engine per process: it holds no per-case state.
+    from engine.calendar import script_functions
+
+    return sandbox.make_script_engine(script_functions())
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """Load a case with its row locked until the transaction ends (FOR UPDATE; a no-op on SQLite,
+    where the optimistic lock_version check catches a concurrent write instead)."""
+    case = session.scalar(
+        select(Case).where(Case.id == case_id).with_for_update(of=Case).execution_options(populate_existing=True)
+    )
+    if case is None:
+        raise NotFoundError("There is no such case.")
+    return case
+
+
+def load_workflow(case: Case) -> Any:
+    if case.serializer_version != state.SERIALIZER_VERSION:
+        raise ConflictError(
+            f"Case {case.reference} was saved by engine format {case.serializer_version}; "
+            f"this server runs {state.SERIALIZER_VERSION}. Migrate saved cases before upgrading."
+        )
+    spec, subprocess_specs = catalog.spec_for(case.process_version)
+    return state.load_state(case.state, spec, subprocess_specs, script_engine=script_engine())
+
+
+def run_step(
+    session: Session,
+    case: Case,
+    step: Callable[[Any], Any],
+    *,
+    actor: Actor | None,
+    now: datetime,
+    workflow: Any | None = None,
+) -> Outcome:
+    """Run `step(workflow)` on a locked case, then save and sync. Diagram failures become case errors."""
+    workflow = workflow if workflow is not None else load_workflow(case)
+    try:
+        step(workflow)
+    except EngineError:
+        raise  # The caller asked for something impossible (e.g. a task that is no longer ready).
+    except Exception as error:
+        element, message = sandbox.explain(error)
+        log.warning("case %s failed at %s: %s", case.reference, element, message, exc_info=True)
+        return mark_error(session, case, message, element=element, actor=actor, now=now)
+    return sync(session, case, workflow, actor=actor, now=now)
+
+
+def mark_error(
+    session: Session, case: Case, message: str, *, element: str | None, actor: Actor | None, now: datetime
+) -> Outcome:
+    """Put the case in the error state; its saved workflow stays at the last good state."""
+    case.status = CaseStatus.ERROR
+    case.error_message = message
+    case.error_element = element
+    history.record(session, case, "case_error", f"De casus liep vast: {message}", at=now, actor=actor,
+                   element_id=element)
+    return Outcome(case, error=message, error_element=element)
+
+
+def sync(session: Session, case: Case, workflow: Any, *, actor: Actor | None, now: datetime) -> Outcome:
+    """Save the workflow and bring work items, timers, stage and status in line with it."""
+    routing_errors = _sync_work_items(session, case, workflow, actor=actor, now=now)
+    _sync_timers(session, case, workflow)
+    case.state = state.dump_state(workflow)
+    case.serializer_version = state.SERIALIZER_VERSION
+    case.last_activity_at = now
+    if routing_errors:
+        element, message = routing_errors[0]
+        return mark_error(session, case, message, element=element, actor=actor, now=now)
+    case.error_message = case.error_element = None
+    if runtime.workflow_status(workflow) == "completed":
+        if case.status is not CaseStatus.COMPLETED:
+            case.status = CaseStatus.COMPLETED
+            case.closed_at = now
+            history.record(session, case, "case_completed", "De casus is afgesloten.", at=now, actor=actor)
+    elif case.status is not CaseStatus.SUSPENDED:
+        case.status = CaseStatus.ACTIVE
+    return Outcome(case)
+
+
+def _sync_work_items(
+    session: Session, case: Case, workflow: Any, *, actor: Actor | None, now: datetime
+) -> list[tuple[str, str]]:
+    ready = runtime.ready_human_tasks(workflow, now=now)
+    open_items = {
+        item.task_id: item
+        for item in session.scalars(
+            select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN)
+        )
+    }
+    targets = role_targets(session) if any(t.task_id not in open_items for t in ready) else {}
+    case_roles = case_role_map(session, case.id)
+    errors: list[tuple[str, str]] = []
+    for task in ready:
+        if open_items.pop(task.task_id, None) is not None:
+            continue
+        try:
+            route = route_task(lane=task.lane, candidate_groups=task.candidate_groups, mappings=targets,
+                               case_roles=case_roles)
+        except RoutingError as error:
+            errors.append((task.spec_name, f"Taak '{task.title}': {error.message}"))
+            continue
+        item = WorkItem(
+            case_id=case.id, task_id=task.task_id, element_id=task.spec_name, title=task.title, lane=task.lane,
+            role=route.role, organisation_id=route.organisation_id, form_key=task.form_key,
+            status=WorkItemStatus.OPEN, created_at=now, due_at=task.due_date, follow_up_at=task.follow_up_date,
+        )
+        session.add(item)
+        session.flush()
+        add_participant(session, case.id, route.organisation_id, reason=f"taak:{route.role}", now=now)
+        history.record(session, case, "task_ready", f"Taak '{task.title}' staat klaar ({route.role}).", at=now,
+                       element_id=task.spec_name, work_item_id=item.id)
+        stage = next((task.properties[p] for p in STAGE_PROPERTIES if task.properties.get(p)), None)
+        if stage and stage != case.stage:
+            history.record(session, case, "stage_changed", f"Fase: {stage}", at=now, data={"from": case.stage,
+                                                                                          "to": stage})
+            case.stage = stage
+    for gone in open_items.values():
+        gone.status = WorkItemStatus.CANCELLED
+        gone.completed_at = now
+        history.record(session, case, "task_cancelled", f"Taak '{gone.title}' is vervallen.", at=now, actor=actor,
+                       element_id=gone.element_id, work_item_id=gone.id)
+    return errors
+
+
+def _sync_timers(session: Session, case: Case, workflow: Any) -> None:
+    pending = {t.task_id: t for t in runtime.pending_timers(workflow)}
+    rows = {row.task_id: row for row in session.scalars(select(Timer).where(Timer.case_id == case.id))}
+    for task_id, timer in pending.items():
+        row = rows.get(task_id)
+        if row is None:
+            session.add(Timer(case_id=case.id, task_id=task_id, element_id=timer.spec_name, title=timer.title,
+                              due_at=timer.due_at, status=TimerStatus.PENDING))
+        elif row.status is not TimerStatus.PENDING or row.due_at != timer.due_at:
+            row.status, row.due_at, row.fired_at = TimerStatus.PENDING, timer.due_at, None
+    for task_id, row in rows.items():
+        if task_id not in pending and row.status is TimerStatus.PENDING:
+            row.status = TimerStatus.CANCELLED
+    case.next_timer_at = min((t.due_at for t in pending.values()), default=None)
+
+
+def case_role_map(session: Session, case_id: int) -> dict[str, int]:
+    rows = session.scalars(select(CaseRoleAssignment).where(CaseRoleAssignment.case_id == case_id))
+    return {role_key(r.case_role): r.organisation_id for r in rows}
+
+
+def add_participant(session: Session, case_id: int, organisation_id: int, *, reason: str, now: datetime) -> None:
+    if session.get(CaseParticipant, (case_id, organisation_id)) is None:
+        session.add(CaseParticipant(case_id=case_id, organisation_id=organisation_id, since=now, reason=reason))

@@ -1,0 +1,138 @@
+"""Work items: an organisation's inbox, claiming, and completing a task with validated form data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import execution, history
+from engine.accounts import Actor
+from engine.bpmn import runtime
+from engine.clock import utcnow
+from engine.errors import ConflictError, NotFoundError, PermissionDeniedError
+from engine.forms import normalise_form_key, validate_submission
+from engine.models import Role, WorkItem, WorkItemStatus
+
+
+def list_inbox(
+    session: Session,
+    actor: Actor,
+    *,
+    unclaimed: bool = False,
+    mine: bool = False,
+    overdue: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[WorkItem]:
+    """Open work items of the actor's organisation, soonest due first (items without a due date last)."""
+    query = select(WorkItem).where(
+        WorkItem.organisation_id == actor.organisation_id, WorkItem.status == WorkItemStatus.OPEN
+    )
+    if unclaimed:
+        query = query.where(WorkItem.claimed_by_id.is_(None))
+    if mine:
+        query = query.where(WorkItem.claimed_by_id == actor.user_id)
+    if overdue:
+        query = query.where(WorkItem.due_at < utcnow())
+    query = query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.created_at, WorkItem.id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def get_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    item = session.get(WorkItem, item_id)
+    if item is None:
+        raise NotFoundError("There is no such work item.")
+    if item.organisation_id != actor.organisation_id:
+        raise PermissionDeniedError("This work item belongs to another organisation.")
+    return item
+
+
+def form_of(item: WorkItem) -> dict[str, Any] | None:
+    if not item.form_key:
+        return None
+    return item.case.process_version.forms.get(normalise_form_key(item.form_key))  # type: ignore[no-any-return]
+
+
+def claim(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    item = _locked_item(session, actor, item_id)
+    if item.claimed_by_id not in (None, actor.user_id):
+        raise ConflictError("Someone else has claimed this work item.")
+    if item.claimed_by_id is None:
+        now = utcnow()
+        item.claimed_by_id, item.claimed_at = actor.user_id, now
+        history.record(session, item.case, "work_item_claimed", f"Taak '{item.title}' opgepakt.", at=now,
+                       actor=actor, work_item_id=item.id)
+    return item
+
+
+def unclaim(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    item = _locked_item(session, actor, item_id)
+    if item.claimed_by_id not in (None, actor.user_id) and not actor.has(Role.COORDINATOR):
+        raise PermissionDeniedError("Only the person who claimed it, or a coordinator, can release it.")
+    if item.claimed_by_id is not None:
+        now = utcnow()
+        item.claimed_by_id, item.claimed_at = None, None
+        history.record(session, item.case, "work_item_unclaimed", f"Taak '{item.title}' vrijgegeven.", at=now,
+                       actor=actor, work_item_id=item.id)
+    return item
+
+
+def complete(session: Session, actor: Actor, item_id: int, data: Any) -> execution.Outcome:
+    """Validate `data` against the item's form, record it as submitted, and run the task.
+
+    The case row is locked first and the item re-read after, so of two concurrent completions
+    exactly one runs; the other sees a completed item and gets a ConflictError.
+    """
+    item = get_work_item(session, actor, item_id)
+    case = execution.lock_case(session, item.case_id)
+    item = _fresh(session, item_id)
+    if item.status is not WorkItemStatus.OPEN:
+        raise ConflictError("This work item is already completed." if item.status is WorkItemStatus.COMPLETED
+                            else "This work item is no longer open.")
+    if item.claimed_by_id not in (None, actor.user_id):
+        raise ConflictError("Someone else has claimed this work item.")
+    form = form_of(item)
+    submitted = validate_submission(form, data) if form is not None else _plain_object(data)
+    now = utcnow()
+    history.record(session, case, "task_completed", f"Taak '{item.title}' afgerond.", at=now, actor=actor,
+                   element_id=item.element_id, work_item_id=item.id, data=submitted)
+    item.status, item.completed_at, item.completed_by_id = WorkItemStatus.COMPLETED, now, actor.user_id
+    item.claimed_by_id = item.claimed_by_id or actor.user_id
+    session.flush()
+    outcome = execution.run_step(
+        session, case, lambda wf: runtime.complete_human_task(wf, item.task_id, submitted), actor=actor, now=now
+    )
+    if outcome.error is not None:
+        # The case stays at its last good state, so the task is open again; what was submitted
+        # stays in the history (append-only) for when the coordinator has fixed the cause.
+        item.status, item.completed_at, item.completed_by_id = WorkItemStatus.OPEN, None, None
+        history.record(session, case, "task_completion_failed", f"Taak '{item.title}' kon niet worden afgerond: "
+                       f"{outcome.error}", at=now, actor=actor, element_id=item.element_id, work_item_id=item.id)
+    return outcome
+
+
+def _plain_object(data: Any) -> dict[str, Any]:
+    from engine.errors import InvalidInputError, Problem
+
+    if not isinstance(data, dict):
+        raise InvalidInputError("The data must be an object.", problems=[Problem("Expected an object.", "data")])
+    return data
+
+
+def _locked_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    item = get_work_item(session, actor, item_id)
+    execution.lock_case(session, item.case_id)
+    item = _fresh(session, item_id)
+    if item.status is not WorkItemStatus.OPEN:
+        raise ConflictError("This work item is no longer open.")
+    return item
+
+
+def _fresh(session: Session, item_id: int) -> WorkItem:
+    # Re-read after taking the case lock: the version in the identity map may predate it.
+    item = session.scalar(select(WorkItem).where(WorkItem.id == item_id).execution_options(populate_existing=True))
+    if item is None:
+        raise NotFoundError("There is no such work item.")
+    return item

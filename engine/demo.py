@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import accounts
+from engine import accounts, roles
 from engine.models import Organisation, OrganisationKind, Role, User
+from engine.routing import role_key
 
 # Demo passwords are for the demo only; `make run` prints them.
 DEMO_PASSWORD = "demo-wachtwoord"  # noqa: S105 - a published demo password, by design
@@ -37,6 +38,18 @@ USERS = [
 ]
 
 
+# Lanes and candidate groups of the woonoverlast diagrams, and where their tasks go.
+ROLE_MAPPINGS = [
+    roles.RoleMappingInput("Woningcorporatie", case_role=roles.MELDER),
+    roles.RoleMappingInput("Gemeente", organisation="Gemeente Zoetermeer"),
+    roles.RoleMappingInput("Coordinator", organisation="Gemeente Zoetermeer"),
+    roles.RoleMappingInput("Casusregisseur", case_role=roles.CASUSREGISSEUR),
+    roles.RoleMappingInput("Zorgpartner", case_role="zorgpartner"),
+    roles.RoleMappingInput("Politie", organisation="Politie Zoetermeer"),
+    roles.RoleMappingInput("GGD", organisation="GGD Haaglanden"),
+]
+
+
 @dataclass(frozen=True)
 class DemoLogin:
     username: str
@@ -50,10 +63,14 @@ def seed_demo(session: Session) -> list[DemoLogin]:
     for name, kind, email in ORGANISATIONS:
         if session.scalar(select(Organisation.id).where(Organisation.name == name)) is None:
             accounts.create_organisation(session, name=name, kind=kind, email=email)
-    for username, organisation, roles, full_name in USERS:
+    for username, organisation, user_roles, full_name in USERS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             accounts.create_user(
                 session, username=username, password=DEMO_PASSWORD, organisation_name=organisation,
-                roles=list(roles), full_name=full_name, email=f"{username}@demo.example",
+                roles=list(user_roles), full_name=full_name, email=f"{username}@demo.example",
             )
+    known = {role_key(m.role) for m in roles.list_role_mappings(session)}
+    for mapping in ROLE_MAPPINGS:
+        if role_key(mapping.role) not in known:
+            roles.set_role_mapping(session, mapping)
     return [DemoLogin(u, DEMO_PASSWORD, o, ", ".join(r)) for u, o, r, _ in USERS]

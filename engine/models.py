@@ -123,6 +123,7 @@ class ProcessVersion(Base):
     forms: Mapped[dict] = mapped_column(JSON)
     human_tasks: Mapped[list] = mapped_column(JSON)
     serializer_version: Mapped[str] = mapped_column(String(64))
+    stall_after_days: Mapped[int] = mapped_column(default=30)
     deployed_at: Mapped[datetime]
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -170,6 +171,7 @@ class Case(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     error_element: Mapped[str | None] = mapped_column(String(200))
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    stall_escalated_at: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(default=1)
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
@@ -206,8 +208,13 @@ class WorkItemStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class WorkItemKind(StrEnum):
+    TASK = "task"  # a READY human task of the workflow
+    ESCALATION = "escalation"  # raised by the engine itself (a stalled case), not by the diagram
+
+
 class WorkItem(Base):
-    """The projection of one READY human task. Inboxes read only this table."""
+    """The projection of one READY human task (or an engine escalation). Inboxes read only this table."""
 
     __tablename__ = "work_items"
     __table_args__ = (
@@ -224,7 +231,9 @@ class WorkItem(Base):
     role: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     form_key: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[WorkItemKind] = mapped_column(_enum(WorkItemKind, "work_item_kind"), default=WorkItemKind.TASK)
     status: Mapped[WorkItemStatus] = mapped_column(_enum(WorkItemStatus, "work_item_status"))
+    overdue_notified_at: Mapped[datetime | None]
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -280,6 +289,29 @@ class CaseEvent(Base):
     data: Mapped[dict | None] = mapped_column(JSON)
 
 
+class Notification(Base):
+    """The e-mail outbox. Written in the same transaction as what caused it, sent afterwards,
+    retried with back-off, so a mail server outage delays a message but never loses it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_unsent", "sent_at", "send_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"))
+    kind: Mapped[str] = mapped_column(String(50))
+    to_address: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    send_after: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class ReferenceCounter(Base):
     """The last case number used per year, for readable references such as WO-2026-00042."""
 
@@ -298,6 +330,7 @@ __all__ = [
     "CaseRoleAssignment",
     "CaseStatus",
     "LoginFailure",
+    "Notification",
     "Organisation",
     "OrganisationKind",
     "ProcessVersion",
@@ -310,5 +343,6 @@ __all__ = [
     "User",
     "UserRole",
     "WorkItem",
+    "WorkItemKind",
     "WorkItemStatus",
 ]

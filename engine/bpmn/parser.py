@@ -314,6 +314,10 @@ def parse_documents(root: etree._Element, *, filename: str,
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
         raise DiagramError(problems=[problem_from_validation(exc, lines)]) from exc
+    except Exception as exc:
+        # SpiffWorkflow wraps most of its parse errors, not all; a deploy must still get an answer.
+        raise DiagramError(problems=[Problem(
+            f"The diagram could not be read: {type(exc).__name__}: {exc}", code="parse")]) from exc
     human_tasks = tuple(
         describe_human_task(task_spec, process_spec.name, lines.get(task_spec.bpmn_id))
         for process_spec in (spec, *subprocess_specs.values())

@@ -13,6 +13,8 @@ whitelist of builtins, so deploying a diagram does not mean running arbitrary co
 #   attribute is a literal `.name` in the source, so checking every attribute name statically against
 #   the public methods of plain data types (str, int, list, dict, datetime, ...) covers every
 #   attribute access. Frame and generator attributes (gi_frame, f_globals, ...) are simply not on it.
+# - Names and attributes starting with "_" are refused (a lone "_" throwaway variable reaches nothing
+#   and is allowed), and so are imports, class definitions, global/nonlocal, generators and async.
 # - Builtins are an explicit whitelist too: `open`, `eval`, `type`, `getattr`, `__import__`, ... do not
 #   exist inside a script, whatever the check says.
 # Not covered, on purpose: CPU and memory use (`while True: pass`, `'x' * 10**10`). Only process owners
@@ -31,7 +33,7 @@ from typing import Any, Literal
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
-from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 
 from engine.errors import SandboxViolationError
 
@@ -245,6 +247,11 @@ def explain(exc: BaseException) -> tuple[str | None, str]:
     violation = next((e for e in _exception_chain(exc) if isinstance(e, SandboxViolationError)), None)
     if violation is not None:
         return element, f"Code in {where} uses something that is not allowed: {violation.message}."
-    root = next((e for e in _exception_chain(exc) if not isinstance(e, WorkflowException)), exc)
-    detail = str(exc) if root is exc else f"{exc} ({type(root).__name__}: {root})"
-    return element, f"Running {where} failed: {detail}"
+    # SpiffWorkflow wraps the real error (NameError, TypeError, ...); that one says what went wrong.
+    root = next((e for e in _exception_chain(exc) if not isinstance(e, SpiffWorkflowException)), None)
+    detail = f"{type(root).__name__}: {root}" if root is not None else str(exc).rstrip(". ")
+    line = next((getattr(e, "line_number", None) for e in _exception_chain(exc)
+                 if isinstance(e, WorkflowTaskException)), None)
+    if isinstance(line, int) and line > 0:
+        detail += f" (script line {line})"
+    return element, f"Running {where} failed: {detail}."

@@ -17,7 +17,8 @@ execution is dropped (our own database keeps the audit trail), so a long-lived c
 #   UnstructuredJoin merges data from (`task.parent.data`).
 # - Structured joins look up their split with find_ancestor(): a BoundaryEventJoin's split is the
 #   parent of the main task and of every boundary event, which are unfinished (or have unfinished
-#   join children) until the join fires, so the split is an ancestor-or-equal of K's subtree root.
+#   join children) until the join fires, so K is that split or one of its ancestors: the split stays.
+# - Multi-instance and standard-loop tasks are unfinished while they run, so their instances stay.
 # - Event-based gateways and catching events keep their state in their own internal_data.
 # - Loops (gateway loops, standard loops) only ever look at the current iteration.
 # - Subprocess tasks that are dropped lose their (finished) subprocess workflows too, and a finished

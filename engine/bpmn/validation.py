@@ -32,7 +32,7 @@ from engine.bpmn.parser import (
     reserved_id_problems,
     timer_expression,
 )
-from engine.bpmn.sandbox import check_source, free_names, make_script_engine
+from engine.bpmn.sandbox import Mode, check_source, free_names, make_script_engine
 from engine.errors import DiagramError, Problem
 
 SPIFF_NS = SPIFFWORKFLOW_NSMAP["spiffworkflow"]
@@ -42,7 +42,7 @@ _TIMER_EXAMPLES = "for example P14D, PT1H, R3/PT10M or 2026-05-01T09:00:00+02:00
 _ISO_LOOKALIKE = re.compile(r"[PR]T?\d[0-9A-Z.,/:+\-]*")
 _PYTHON_LANGUAGES = {"python", "python3", "py", "text/x-python"}
 # (tag, mode, what) of the expressions besides timers, scripts and flow conditions.
-_OTHER_EXPRESSIONS = (
+_OTHER_EXPRESSIONS: tuple[tuple[str, Mode, str], ...] = (
     ("condition", "eval", "event condition"),
     ("loopCondition", "eval", "loop condition"),
     ("loopCardinality", "eval", "loop cardinality"),
@@ -50,7 +50,7 @@ _OTHER_EXPRESSIONS = (
 )
 _KIND_NAMES = {
     "userTask": "User task", "manualTask": "Manual task", "task": "Task", "scriptTask": "Script task",
-    "sequenceFlow": "Flow", "boundaryEvent": "Timer", "intermediateCatchEvent": "Timer",
+    "sequenceFlow": "Flow", "boundaryEvent": "Boundary event", "intermediateCatchEvent": "Event",
     "startEvent": "Start event", "callActivity": "Call activity", "subProcess": "Subprocess",
 }
 
@@ -76,6 +76,8 @@ def _local(node: etree._Element) -> str:
 
 def _describe(node: etree._Element) -> str:
     kind = _KIND_NAMES.get(_local(node), _local(node))
+    if node.find(_bpmn("timerEventDefinition")) is not None:
+        kind = "Timer"
     return f"{kind} '{node.get('name') or node.get('id')}'"
 
 
@@ -131,9 +133,9 @@ def _call_problems(root: etree._Element, known_processes: set[str]) -> list[Prob
     ]
 
 
-def _code_problems(node: etree._Element, text: str | None, mode: str, what: str,
+def _code_problems(node: etree._Element, text: str | None, mode: Mode, what: str,
                    code: str = "script") -> list[Problem]:
-    issues = check_source(text, mode="eval" if mode == "eval" else "exec")
+    issues = check_source(text, mode=mode)
     owner = _owner(node)
     where = _describe(owner if owner is not None else node)
     return [_problem(f"The {what} of {where} cannot be used: {issue}." + _hint(text or ""), node, code)

@@ -230,3 +230,18 @@ def test_every_problem_is_reported_at_once():
         ("unroutable", "Task_brief"),
     ]
     assert all(p.line is not None for p in problems)
+
+
+def test_escape_in_spiffworkflow_pre_script_is_reported():
+    task = b'<bpmn:userTask id="Task_brief" name="Brief versturen" camunda:formKey="brief" />'
+    with_script = (b'<bpmn:userTask id="Task_brief" name="Brief versturen" camunda:formKey="brief">'
+                   b'<bpmn:extensionElements><spiffworkflow:preScript '
+                   b'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core">import os'
+                   b'</spiffworkflow:preScript></bpmn:extensionElements></bpmn:userTask>')
+
+    problem = only_problem(BASE.replace(task, with_script))
+
+    assert problem.code == "script"
+    assert problem.element == "Task_brief"
+    assert problem.line == line_of(task)
+    assert "pre-script" in problem.message

@@ -113,12 +113,19 @@ def deploy_bundled_processes() -> list[Any]:
 
 
 @click.command("timers")
+@click.option("--once", is_flag=True, help="Sweep once (fire everything due, send mail) and exit; for cron.")
+@click.option("--verbose", is_flag=True, help="Print a line for every timer fired.")
 @with_appcontext
-def timers_command() -> None:
+def timers_command(once: bool, verbose: bool) -> None:
     """Run the timer sweeper on its own (production); any number may run side by side."""
-    from api.sweeper import run_sweeper
+    from api.sweeper import run_sweeper, sweep_once
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        report = sweep_once(app, on_fired=(lambda i: click.echo(f"fired {i}")) if verbose else None)
+        click.echo(f"fired {report.timers.fired} timers ({report.timers.failed} failed), "
+                   f"escalated {report.stalled_escalated} stalled cases, sent {report.mails_sent} mails")
+        return
     click.echo(f"Timer sweeper: every {app.config['TIMER_SWEEP_SECONDS']} s (stop with Ctrl+C)")
     run_sweeper(app)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.cases import CaseDetail
 from engine.clock import utcnow
+from engine.escalation import age_flag
 from engine.models import Case, CaseEvent, Organisation, Timer, User, WorkItem
 from engine.work_items import form_of
 
@@ -52,6 +53,7 @@ def case_summary(case: Case) -> dict[str, Any]:
         "closed_at": case.closed_at,
         "last_activity_at": case.last_activity_at,
         "next_timer_at": case.next_timer_at,
+        "age_flag": age_flag(case, utcnow()),
         "error": {"message": case.error_message, "element": case.error_element} if case.error_message else None,
     }
 

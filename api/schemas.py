@@ -94,6 +94,7 @@ class CaseSummarySchema(ma.Schema):
     closed_at = ma.fields.AwareDateTime(allow_none=True)
     last_activity_at = ma.fields.AwareDateTime(required=True)
     next_timer_at = ma.fields.AwareDateTime(allow_none=True)
+    age_flag = ma.fields.String(allow_none=True, metadata={"description": "'6m' or '9m': open past the target"})
     error = ma.fields.Nested(CaseErrorSchema, allow_none=True)
 
 

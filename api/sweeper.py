@@ -8,6 +8,7 @@ any number of sweeper processes may run side by side.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,17 +17,27 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from api.extensions import db
-from engine import timers
+from engine import notifications, watch
 
 log = logging.getLogger(__name__)
 
 
-def sweep_once(app: Flask) -> timers.SweepReport:
+def smtp_settings(app: Flask) -> notifications.SmtpSettings:
+    config = app.config
+    return notifications.SmtpSettings(
+        host=config["SMTP_HOST"], port=config["SMTP_PORT"], username=config["SMTP_USERNAME"],
+        password=config["SMTP_PASSWORD"], starttls=config["SMTP_STARTTLS"], sender=config["MAIL_FROM"],
+    )
+
+
+def sweep_once(app: Flask, on_fired: Callable[[int], None] | None = None) -> watch.TickReport:
     with app.app_context():
         engine = db.engine
-        report = timers.sweep(lambda: Session(engine, expire_on_commit=False))
-    if report.fired or report.failed:
-        log.info("timer sweep: %d fired, %d failed", report.fired, report.failed)
+        report = watch.tick(lambda: Session(engine, expire_on_commit=False), smtp_settings(app), on_fired=on_fired)
+    if report.timers.fired or report.timers.failed or report.stalled_escalated or report.mails_failed:
+        log.info("sweep: %d timers fired (%d failed), %d stalled cases escalated, %d mails sent (%d failed)",
+                 report.timers.fired, report.timers.failed, report.stalled_escalated, report.mails_sent,
+                 report.mails_failed)
     return report
 
 

@@ -30,6 +30,7 @@ from engine.models import (
     Timer,
     TimerStatus,
     WorkItem,
+    WorkItemKind,
     WorkItemStatus,
 )
 from engine.roles import role_targets
@@ -140,7 +141,8 @@ def _sync_work_items(
     open_items = {
         item.task_id: item
         for item in session.scalars(
-            select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN)
+            select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
+                                   WorkItem.kind == WorkItemKind.TASK)
         )
     }
     targets = role_targets(session) if any(t.task_id not in open_items for t in ready) else {}

@@ -71,16 +71,28 @@ def fire_timer(session: Session, timer: Timer, now: datetime) -> execution.Outco
     timer.status, timer.fired_at = TimerStatus.FIRED, now
     if case.status in (CaseStatus.COMPLETED, CaseStatus.TERMINATED, CaseStatus.SUSPENDED):
         return None
+    workflow = execution.load_workflow(case)
+    if timer.task_id not in {t.task_id for t in runtime.pending_timers(workflow)}:
+        # The case moved on while this timer waited for its lock (its task was completed, say).
+        timer.status = TimerStatus.CANCELLED
+        return None
     history.record(session, case, "timer_fired", f"Termijn verstreken: {timer.title}.", at=now,
                    element_id=timer.element_id, data={"due_at": timer.due_at.isoformat()})
     session.flush()
-    return execution.run_step(session, case, runtime.fire_due_timers, actor=None, now=now)
+    return execution.run_step(session, case, runtime.fire_due_timers, actor=None, now=now, workflow=workflow)
 
 
 def sweep(
-    session_factory: Callable[[], Session], *, now: Callable[[], datetime] = utcnow, limit: int = 10_000
+    session_factory: Callable[[], Session],
+    *,
+    now: Callable[[], datetime] = utcnow,
+    limit: int = 100_000,
+    on_fired: Callable[[int], None] | None = None,
 ) -> SweepReport:
-    """Fire every timer that is due, each in its own transaction. Safe to run in many processes."""
+    """Fire every timer that is due, each in its own transaction. Safe to run in many processes.
+
+    `on_fired(timer_id)` is called after each committed fire (progress output for operators).
+    """
     report = SweepReport()
     failed: set[int] = set()
     for _ in range(limit):
@@ -102,6 +114,8 @@ def sweep(
                 continue
             report.fired += 1
             report.lateness_seconds.append(lateness)
+            if on_fired is not None:
+                on_fired(timer_id)
             if outcome is not None and outcome.error:
                 log.warning("timer %s put its case in error: %s", timer_id, outcome.error)
     return report

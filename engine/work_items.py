@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from engine.bpmn import runtime
 from engine.clock import utcnow
 from engine.errors import ConflictError, NotFoundError, PermissionDeniedError
 from engine.forms import normalise_form_key, validate_submission
-from engine.models import Role, WorkItem, WorkItemStatus
+from engine.models import Case, Role, WorkItem, WorkItemKind, WorkItemStatus
 
 
 def list_inbox(
@@ -96,6 +97,8 @@ def complete(session: Session, actor: Actor, item_id: int, data: Any) -> executi
     form = form_of(item)
     submitted = validate_submission(form, data) if form is not None else _plain_object(data)
     now = utcnow()
+    if item.kind is WorkItemKind.ESCALATION:
+        return _close_escalation(session, actor, case, item, submitted, now)
     history.record(session, case, "task_completed", f"Taak '{item.title}' afgerond.", at=now, actor=actor,
                    element_id=item.element_id, work_item_id=item.id, data=submitted)
     item.status, item.completed_at, item.completed_by_id = WorkItemStatus.COMPLETED, now, actor.user_id
@@ -111,6 +114,18 @@ def complete(session: Session, actor: Actor, item_id: int, data: Any) -> executi
         history.record(session, case, "task_completion_failed", f"Taak '{item.title}' kon niet worden afgerond: "
                        f"{outcome.error}", at=now, actor=actor, element_id=item.element_id, work_item_id=item.id)
     return outcome
+
+
+def _close_escalation(
+    session: Session, actor: Actor, case: Case, item: WorkItem, data: dict[str, Any], now: datetime
+) -> execution.Outcome:
+    # An engine escalation has no task in the workflow: completing it records what the
+    # coordinator decided, and counts as activity on the case.
+    item.status, item.completed_at, item.completed_by_id = WorkItemStatus.COMPLETED, now, actor.user_id
+    case.last_activity_at = now
+    history.record(session, case, "escalation_handled", f"Escalatie '{item.title}' afgehandeld.", at=now,
+                   actor=actor, work_item_id=item.id, data=data)
+    return execution.Outcome(case)
 
 
 def _plain_object(data: Any) -> dict[str, Any]:

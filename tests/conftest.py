@@ -68,6 +68,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         _migrate(url)
         yield url
         return
+    yield from _postgres_database()
+
+
+def _postgres_database() -> Iterator[str]:
     reason = _postgres_available()
     if reason:
         if REQUIRE_POSTGRES:
@@ -83,6 +87,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database of its own, for tests that need real processes and
+    row locks (there is no SQLite variant of these)."""
+    yield from _postgres_database()
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ def complete(body: dict[str, Any], item_id: int) -> Any:
     actor = current_actor()
     outcome = work_items.complete(db.session, actor, item_id, body["data"])
     db.session.commit()
-    if outcome.error is not None:
+    if outcome.error is not None and not outcome.applied:
         return problem_response(
             422, "script-error",
             f"The case stopped at {outcome.error_element or 'an element'}: {outcome.error}. "

@@ -43,11 +43,17 @@ STAGE_PROPERTIES = ("stage", "fase")
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a unit of work did to a case. `error` is set when the diagram failed at run time."""
+    """What a unit of work did to a case.
+
+    `error` is set when the case went into the error state. `applied` says whether the step itself
+    was saved: False when the diagram failed (the case stays at its last good state), True when
+    the step went through but a next task could not be routed.
+    """
 
     case: Case
     error: str | None = None
     error_element: str | None = None
+    applied: bool = False
 
 
 @cache
@@ -122,7 +128,8 @@ def sync(session: Session, case: Case, workflow: Any, *, actor: Actor | None, no
     case.last_activity_at = now
     if routing_errors:
         element, message = routing_errors[0]
-        return mark_error(session, case, message, element=element, actor=actor, now=now)
+        failed = mark_error(session, case, message, element=element, actor=actor, now=now)
+        return Outcome(case, failed.error, failed.error_element, applied=True)
     case.error_message = case.error_element = None
     if runtime.workflow_status(workflow) == "completed":
         if case.status is not CaseStatus.COMPLETED:
@@ -131,7 +138,7 @@ def sync(session: Session, case: Case, workflow: Any, *, actor: Actor | None, no
             history.record(session, case, "case_completed", "De casus is afgesloten.", at=now, actor=actor)
     elif case.status is not CaseStatus.SUSPENDED:
         case.status = CaseStatus.ACTIVE
-    return Outcome(case)
+    return Outcome(case, applied=True)
 
 
 def _sync_work_items(

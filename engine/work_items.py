@@ -107,7 +107,7 @@ def complete(session: Session, actor: Actor, item_id: int, data: Any) -> executi
     outcome = execution.run_step(
         session, case, lambda wf: runtime.complete_human_task(wf, item.task_id, submitted), actor=actor, now=now
     )
-    if outcome.error is not None:
+    if outcome.error is not None and not outcome.applied:
         # The case stays at its last good state, so the task is open again; what was submitted
         # stays in the history (append-only) for when the coordinator has fixed the cause.
         item.status, item.completed_at, item.completed_by_id = WorkItemStatus.OPEN, None, None

@@ -4,54 +4,14 @@ task done by the right organisation, a boundary timer escalating a stalled task.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 import time_machine
 from sqlalchemy.orm import Session
 
 from api.extensions import db
 from engine import timers
 from engine.clock import utcnow
-
-DIAGRAM = (Path(__file__).parent.parent / "fixtures" / "processes" / "overlast_test.bpmn").read_bytes()
-XML = {"Content-Type": "application/xml"}
-
-
-@pytest.fixture
-def world(client, make_user, auth_headers):
-    """Gemeente, a corporation and the police, with routing and the test diagram deployed."""
-    make_user("sanne", organisation="Gemeente Zoetermeer", kind="gemeente", roles=("coordinator", "caseworker"))
-    make_user("pieter", organisation="Gemeente Zoetermeer", kind="gemeente", roles=("process_owner",))
-    make_user("beheer", organisation="Gemeente Zoetermeer", kind="gemeente", roles=("admin",))
-    make_user("eva", organisation="De Goede Woning", kind="corporatie")
-    make_user("kees", organisation="Politie Zoetermeer", kind="politie")
-    response = client.put("/api/v1/roles", headers=auth_headers("beheer"), json={"mappings": [
-        {"role": "Woningcorporatie", "case_role": "melder"},
-        {"role": "Gemeente", "organisation": "Gemeente Zoetermeer"},
-        {"role": "juristen", "organisation": "Gemeente Zoetermeer"},
-    ]})
-    assert response.status_code == 200, response.get_json()
-    deployed = client.post("/api/v1/process-models?filename=overlast_test.bpmn", data=DIAGRAM,
-                           headers={**auth_headers("pieter"), **XML})
-    assert deployed.status_code == 201, deployed.get_json()
-    return {name: auth_headers(name) for name in ("sanne", "pieter", "beheer", "eva", "kees")}
-
-
-def start(client, headers, **data):
-    response = client.post("/api/v1/cases", headers=headers, json={"process": "overlast_test", "data": data})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def only_item(client, headers):
-    items = client.get("/api/v1/work-items", headers=headers).get_json()
-    assert len(items) == 1, items
-    return items[0]
-
-
-def complete(client, headers, item_id, **data):
-    return client.post(f"/api/v1/work-items/{item_id}/complete", headers=headers, json={"data": data})
+from tests.api.flows import DIAGRAM, XML, complete, only_item, start
 
 
 def test_redeploying_the_same_diagram_keeps_its_version(client, world):

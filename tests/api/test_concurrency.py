@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from api.extensions import db
 from engine.models import CaseEvent, WorkItem, WorkItemStatus
-from tests.api.test_case_flow import DIAGRAM, XML, only_item, start
+from tests.api.flows import DIAGRAM, XML, only_item, start
 
 
 def test_concurrent_completions_of_one_item_exactly_one_wins(app, client, make_user, auth_headers):

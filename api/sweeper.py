@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.extensions import db
 from engine import notifications, watch
+from engine.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,30 +42,24 @@ def sweep_once(app: Flask, on_fired: Callable[[int], None] | None = None) -> wat
     return report
 
 
-def _schedule(scheduler: Any, app: Flask) -> Any:
+def schedule(scheduler: Any, app: Flask) -> Any:
+    # First sweep at once, then every interval. (Careful: next_run_time=None would add the job
+    # paused.) One instance at a time; a tick missed while busy is simply skipped: the next
+    # sweep finds everything that is due anyway.
     scheduler.add_job(
         sweep_once, "interval", args=[app], seconds=app.config["TIMER_SWEEP_SECONDS"], id="timer-sweep",
-        max_instances=1, coalesce=True, misfire_grace_time=None, next_run_time=None,
+        max_instances=1, coalesce=True, misfire_grace_time=None, next_run_time=utcnow(),
     )
     return scheduler
 
 
 def start_background_sweeper(app: Flask) -> BackgroundScheduler:
     """For `flask serve`: sweep in a thread of the web process."""
-    scheduler = _schedule(BackgroundScheduler(timezone="UTC", daemon=True), app)
+    scheduler = schedule(BackgroundScheduler(timezone="UTC", daemon=True), app)
     scheduler.start()
-    scheduler.modify_job("timer-sweep", next_run_time=_now())
     return scheduler
 
 
 def run_sweeper(app: Flask) -> None:
     """For `flask timers`: a process that only sweeps, until stopped."""
-    scheduler = _schedule(BlockingScheduler(timezone="UTC"), app)
-    scheduler.add_job(sweep_once, args=[app], id="first-sweep")  # at once, then every interval
-    scheduler.start()
-
-
-def _now() -> Any:
-    from engine.clock import utcnow
-
-    return utcnow()
+    schedule(BlockingScheduler(timezone="UTC"), app).start()

@@ -236,10 +236,39 @@ def main(argv: list[str]) -> int:
         finally:
             drop()
     print(report(raw, ours))
+    timer_results = timer_benchmarks(count=1000 if args.quick else 10_000, postgres=not args.no_postgres)
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / "latest.json").write_text(json.dumps({"raw": raw, "ketenregie": ours}, indent=2))
+    (results / "latest.json").write_text(
+        json.dumps({"raw": raw, "ketenregie": ours, "timers": timer_results}, indent=2)
+    )
     return 0
+
+
+def timer_benchmarks(*, count: int, postgres: bool) -> dict[str, Any]:
+    from bench import timers as timer_bench
+
+    def sqlite_url() -> tuple[str, Callable[[], None]]:
+        directory = tempfile.mkdtemp()
+        return f"sqlite:///{directory}/timers.sqlite3", lambda: None
+
+    factories: dict[str, Callable[[], tuple[str, Callable[[], None]]]] = {"SQLite": sqlite_url}
+    probe = postgres_url() if postgres else None
+    if probe is not None:
+        probe[1]()  # reachable: drop the probe database, then give each run a fresh one
+        factories["PostgreSQL"] = postgres_url  # type: ignore[dict-item]
+    out: dict[str, Any] = {}
+    print(f"\n| database | {count} due timers, 1 sweeper | 3 sweepers | lateness (interval 2 s): median / p95 / max |")
+    print("|---|---|---|---|")
+    for name, factory in factories.items():
+        one = timer_bench.fire_all(factory, count, 1)
+        three = timer_bench.fire_all(factory, count, 3)
+        late = timer_bench.lateness(factory, 300, interval=2.0, spread=10.0)
+        out[name] = {"one": one, "three": three, "lateness": late}
+        print(f"| {name} | {one['seconds']:.1f} s ({one['per_second']:.0f}/s; {one['fired']} fired) "
+              f"| {three['seconds']:.1f} s ({three['per_second']:.0f}/s; {three['fired']} fired, "
+              f"{three['events']} events) | {late['median_s']:.2f} / {late['p95_s']:.2f} / {late['max_s']:.2f} s |")
+    return out
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from api import auth, cases, cli, pages, problems, process_models, roles, work_items
+from api import auth, cases, cli, meetings, pages, privacy, problems, process_models, reports, roles, work_items
 from api.config import from_environment
 from api.extensions import csrf, db, login_manager, migrate, openapi
 from engine.db import configure_sqlite
@@ -54,7 +54,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     openapi.init_app(app)
 
-    api_blueprints = [auth.blp, auth.me_blp, process_models.blp, roles.blp, cases.blp, work_items.blp]
+    api_blueprints = [auth.blp, auth.me_blp, process_models.blp, roles.blp, cases.blp, work_items.blp, privacy.blp,
+                      meetings.blp, reports.blp]
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)  # The API authenticates with bearer tokens, never cookies.
         openapi.register_blueprint(blueprint, url_prefix=API_PREFIX + blueprint.url_prefix)

@@ -6,12 +6,14 @@ from typing import Any
 
 import marshmallow as ma
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from api import presenters
 from api.auth import current_actor
 from api.extensions import db
 from api.schemas import CaseDetailSchema, CaseSummarySchema, PageArgsSchema
-from engine import cases
+from engine import audit, cases, disclosure
+from engine.covenant import current_covenant, current_version
 from engine.models import CaseStatus, Organisation, User
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Cases (casussen)")
@@ -29,12 +31,23 @@ class CaseFilterSchema(PageArgsSchema):
     stage = ma.fields.String(validate=ma.validate.Length(max=200))
 
 
-def case_detail_payload(case_id: int) -> dict[str, Any]:
-    detail = cases.case_detail(db.session, current_actor(), case_id)
+def case_detail_payload(case_id: int, *, purpose: str = "casusbehandeling") -> dict[str, Any]:
+    """The case as the caller may see it. The read is logged before anything is returned."""
+    actor = current_actor()
+    detail = cases.case_detail(db.session, actor, case_id)
+    seen = disclosure.disclose_case(db.session, actor, detail.case, detail.history)
     user_ids = {e.actor_user_id for e in detail.history if e.actor_user_id}
     users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(user_ids)))} if user_ids else {}
     organisations = {o.id: o for o in db.session.scalars(db.select(Organisation))}
-    return presenters.case_detail(detail, users, organisations)
+    payload = presenters.case_detail(detail, seen, users, organisations)
+    log_reads([seen.access(detail.case, purpose)])
+    return payload
+
+
+def log_reads(accesses: list[audit.Access]) -> None:
+    """Write the access log on its own connection and commit, before the data leaves the server."""
+    version = current_version(db.session).version
+    audit.record_in_own_transaction(lambda: Session(db.engine), current_actor(), accesses, covenant_version=version)
 
 
 @blp.route("", methods=["POST"])
@@ -55,8 +68,14 @@ def start_case(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, CaseSummarySchema(many=True))
 def list_cases(args: dict[str, Any]) -> list[dict[str, Any]]:
     """Cases the caller may see: all for the coordinator, otherwise those the organisation takes part in."""
-    rows = cases.list_cases(db.session, current_actor(), **args)
-    return [presenters.case_summary(c) for c in rows]
+    actor = current_actor()
+    rows = cases.list_cases(db.session, actor, **args)
+    covenant = current_covenant(db.session)
+    out = [presenters.case_summary(c, disclosure.title_of(covenant, actor, c)) for c in rows]
+    log_reads([audit.Access("read", "casusoverzicht", c.id, c.reference,
+                            (disclosure.TITLE_CATEGORY,), ("titel",)) for c in rows
+               if covenant.may_read(actor.organisation_kind, disclosure.TITLE_CATEGORY)])
+    return out
 
 
 @blp.route("/<int:case_id>", methods=["GET"])
@@ -64,6 +83,25 @@ def list_cases(args: dict[str, Any]) -> list[dict[str, Any]]:
 @blp.alt_response(404, description="No such case, or not visible to you")
 def read_case(case_id: int) -> dict[str, Any]:
     """Status, current activities, open work items, pending timers, participants and history."""
+    return case_detail_payload(case_id)
+
+
+class AdmitSchema(ma.Schema):
+    organisation_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=2**31 - 1))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=500),
+                              metadata={"description": "Why this partner needs to know (recorded)"})
+
+
+@blp.route("/<int:case_id>/participants", methods=["POST"])
+@blp.arguments(AdmitSchema)
+@blp.response(200, CaseDetailSchema)
+@blp.alt_response(403, description="Only the coordinator admits partners")
+@blp.alt_response(404, description="No such case or organisation")
+def admit_participant(body: dict[str, Any], case_id: int) -> dict[str, Any]:
+    """Let another partner take part in the case (need-to-know); recorded with the reason."""
+    cases.admit_participant(db.session, case_id=case_id, organisation_id=body["organisation_id"],
+                            actor=current_actor(), reason=body["reason"])
+    db.session.commit()
     return case_detail_payload(case_id)
 
 

@@ -10,7 +10,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from api.extensions import db
-from engine import accounts, catalog, demo, roles
+from api.meetings import schedule as meeting_schedule
+from engine import accounts, audit, catalog, covenant, demo, roles
 from engine.errors import EngineError
 from engine.forms import load_forms
 from engine.models import OrganisationKind, Role
@@ -66,9 +67,20 @@ def create_user_command(
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Load the demo organisations and users (idempotent) and print the demo logins."""
+    """Load the demo organisations, users, processes and cases (idempotent) and print the demo logins."""
     logins = demo.seed_demo(db.session)
     db.session.commit()
+    try:
+        deploy_bundled_processes()
+        created = demo.seed_demo_cases(db.session, schedule=meeting_schedule())
+        db.session.commit()
+    except EngineError as error:
+        db.session.rollback()
+        detail = "; ".join(p.message for p in error.problems[:3])
+        click.echo(f"No demo processes or cases: {error.message} {detail}".rstrip())
+    else:
+        click.echo(f"Demo processes deployed; {created} demo cases created." if created else
+                   "Demo processes deployed; existing cases left as they are.")
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}) — for the demo only:")
     for login in logins:
         click.echo(f"  {login.username:<14} {login.organisation:<28} {login.roles}")
@@ -106,6 +118,13 @@ def deploy_processes_command() -> None:
 
 
 def deploy_bundled_processes() -> list[Any]:
+    """Load processes/convenant.yaml (a changed file becomes a new version), then deploy processes/*.bpmn:
+    deploying checks every form field's data category against the covenant."""
+    from pathlib import Path
+
+    covenant_file = Path(current_app.config["PROCESSES_DIR"]) / "convenant.yaml"
+    if covenant_file.exists():
+        covenant.load_covenant_file(db.session, covenant_file)
     forms = load_forms(current_app.config["FORMS_DIR"])
     results = catalog.deploy_directory(db.session, current_app.config["PROCESSES_DIR"], forms=forms)
     db.session.commit()
@@ -145,7 +164,39 @@ def serve_command(host: str, port: int) -> None:
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+@click.command("load-covenant")
+@click.argument("path", required=False)
+@with_appcontext
+def load_covenant_command(path: str | None) -> None:
+    """Load the covenant (default processes/convenant.yaml); a changed file becomes a new version."""
+    from pathlib import Path
+
+    source = Path(path) if path else Path(current_app.config["PROCESSES_DIR"]) / "convenant.yaml"
+    try:
+        row = covenant.load_covenant_file(db.session, source)
+        db.session.commit()
+    except EngineError as error:
+        db.session.rollback()
+        lines = [f"  - {p.element}: {p.message}" for p in error.problems]
+        raise click.ClickException("\n".join([error.message, *lines])) from None
+    click.echo(f"Covenant {row.version} in force (sha256 {row.sha256[:12]}…, "
+               f"loaded {row.loaded_at:%Y-%m-%d %H:%M} UTC).")
+
+
+@click.command("verify-access-log")
+@with_appcontext
+def verify_access_log_command() -> None:
+    """Recompute the access log's hash chain; exit 1 and name the entries if anything was altered."""
+    result = audit.verify_chain(db.session)
+    if not result.ok:
+        for line in result.detail:
+            click.echo(f"BROKEN: {line}", err=True)
+        raise SystemExit(1)
+    click.echo(f"Access log intact: {result.entries} entries verified.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_organisation_command, create_user_command, seed_demo_command, map_role_command,
-                    deploy_processes_command, timers_command, serve_command):
+    for command in (load_covenant_command, verify_access_log_command, create_organisation_command,
+                    create_user_command, seed_demo_command, map_role_command, deploy_processes_command,
+                    timers_command, serve_command):
         app.cli.add_command(command)

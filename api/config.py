@@ -21,6 +21,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "TOKEN_LIFETIME_HOURS": float(env.get("TOKEN_LIFETIME_HOURS", "12")),
         "PROCESSES_DIR": env.get("PROCESSES_DIR", str(PROJECT_ROOT / "processes")),
         "FORMS_DIR": env.get("FORMS_DIR", str(PROJECT_ROOT / "forms")),
+        # The biweekly case meeting: ISO weekday (1 = Monday) and time, Europe/Amsterdam.
+        "MEETING_WEEKDAY": int(env.get("MEETING_WEEKDAY", "2")),
+        "MEETING_TIME": env.get("MEETING_TIME", "14:00"),
         "DEPLOY_PROCESSES_ON_START": env.get("DEPLOY_PROCESSES_ON_START", "1") == "1",
         "SMTP_HOST": env.get("SMTP_HOST"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),

@@ -8,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from api.problems import ProblemApi
+from engine import schema  # noqa: F401 - registers every table before Flask-SQLAlchemy sees them
 from engine.db import Base
 
 db = SQLAlchemy(model_class=Base)

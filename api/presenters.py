@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.cases import CaseDetail
 from engine.clock import utcnow
+from engine.disclosure import CaseDisclosure
 from engine.escalation import age_flag
 from engine.models import Case, CaseEvent, Organisation, Timer, User, WorkItem
 from engine.work_items import form_of
@@ -40,12 +41,13 @@ def work_item(item: WorkItem, *, with_form: bool = False) -> dict[str, Any]:
     return out
 
 
-def case_summary(case: Case) -> dict[str, Any]:
+def case_summary(case: Case, title: str) -> dict[str, Any]:
+    """`title` as the reader may see it (see engine.disclosure.title_of)."""
     version = case.process_version
     return {
         "id": case.id,
         "reference": case.reference,
-        "title": case.title,
+        "title": title,
         "process": {"key": version.process_key, "version": version.version, "name": version.name},
         "status": case.status.value,
         "stage": case.stage,
@@ -62,7 +64,10 @@ def timer(row: Timer) -> dict[str, Any]:
     return {"element_id": row.element_id, "title": row.title, "due_at": row.due_at}
 
 
-def event(row: CaseEvent, users: dict[int, User], organisations: dict[int, Organisation]) -> dict[str, Any]:
+def event(
+    row: CaseEvent, users: dict[int, User], organisations: dict[int, Organisation],
+    data: dict[str, Any] | None, shielded: list[str],
+) -> dict[str, Any]:
     actor = None
     if row.actor_user_id or row.actor_organisation_id:
         user = users.get(row.actor_user_id or 0)
@@ -70,17 +75,19 @@ def event(row: CaseEvent, users: dict[int, User], organisations: dict[int, Organ
         actor = {"user": user.username if user else None, "organisation": organisation.name if organisation else None}
     return {
         "at": row.at, "kind": row.kind, "summary": row.summary, "actor": actor, "element_id": row.element_id,
-        "work_item_id": row.work_item_id, "data": row.data,
+        "work_item_id": row.work_item_id, "data": data, "shielded": shielded,
     }
 
 
-def case_detail(detail: CaseDetail, users: dict[int, User], organisations: dict[int, Organisation]) -> dict[str, Any]:
-    out = case_summary(detail.case)
+def case_detail(
+    detail: CaseDetail, seen: CaseDisclosure, users: dict[int, User], organisations: dict[int, Organisation]
+) -> dict[str, Any]:
+    out = case_summary(detail.case, seen.title)
     out.update(
         current_activities=[{"id": i, "name": n} for i, n in detail.current_activities],
         open_work_items=[work_item(i) for i in detail.open_work_items],
         pending_timers=[timer(t) for t in detail.pending_timers],
-        history=[event(e, users, organisations) for e in detail.history],
+        history=[event(e.event, users, organisations, e.data, e.shielded) for e in seen.events],
         participants=[
             {"organisation": organisation_ref(o), "since": p.since, "reason": p.reason} for p, o in detail.participants
         ],

@@ -64,7 +64,9 @@ class EventSchema(ma.Schema):
     actor = ma.fields.Nested(ActorRefSchema, allow_none=True)
     element_id = ma.fields.String(allow_none=True)
     work_item_id = ma.fields.Integer(allow_none=True)
-    data = ma.fields.Dict(allow_none=True)
+    data = ma.fields.Dict(allow_none=True, metadata={"description": "Only the fields the covenant lets you read"})
+    shielded = ma.fields.List(ma.fields.String(), required=True,
+                              metadata={"description": "Fields left out: the covenant does not let you read them"})
 
 
 class ParticipantSchema(ma.Schema):

@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from api.extensions import db
+from api.meetings import plan_meetings
 from engine import notifications, watch
 from engine.clock import utcnow
 
@@ -35,6 +36,7 @@ def sweep_once(app: Flask, on_fired: Callable[[int], None] | None = None) -> wat
     with app.app_context():
         engine = db.engine
         report = watch.tick(lambda: Session(engine, expire_on_commit=False), smtp_settings(app), on_fired=on_fired)
+    plan_meetings(app)  # the next case meetings, and agenda items that wait for one
     if report.timers.fired or report.timers.failed or report.stalled_escalated or report.mails_failed:
         log.info("sweep: %d timers fired (%d failed), %d stalled cases escalated, %d mails sent (%d failed)",
                  report.timers.fired, report.timers.failed, report.stalled_escalated, report.mails_sent,

@@ -27,6 +27,8 @@ PROCESS = "bench_evaluatie"
 # (task-tree depth 1000), so both sides stop at 490 rounds: ~980 executed tasks.
 OLD_ROUNDS = 490
 
+ROOT_DIR = Path(__file__).resolve().parents[1]
+
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
@@ -100,7 +102,7 @@ def engine_benchmarks(database_url: str, repeat: int) -> dict[str, float]:
 
     from api import create_app
     from api.extensions import db
-    from engine import accounts, cases, catalog, roles, work_items
+    from engine import accounts, cases, catalog, covenant, roles, work_items
     from engine.accounts import Actor
     from engine.models import Case, WorkItem, WorkItemStatus
 
@@ -109,6 +111,7 @@ def engine_benchmarks(database_url: str, repeat: int) -> dict[str, float]:
     with app.app_context():
         upgrade()
         session = db.session
+        covenant.load_covenant_file(session, ROOT_DIR / "processes" / "convenant.yaml")
         accounts.create_organisation(session, name="Gemeente", kind="gemeente")
         user = accounts.create_user(session, username="bench", password="bench-password", organisation_name="Gemeente",
                                     roles=["caseworker", "coordinator"])

@@ -18,6 +18,8 @@ import time_machine
 ROOT = Path(__file__).resolve().parent.parent
 WACHT = (ROOT / "tests" / "fixtures" / "timers" / "wacht.bpmn").read_bytes()
 
+ROOT_DIR = Path(__file__).resolve().parents[1]
+
 
 def prepare(url: str, count: int, *, due_in: list[float] | None = None) -> None:
     """A fresh database with `count` cases waiting on a timer. One case is run through the engine;
@@ -27,7 +29,7 @@ def prepare(url: str, count: int, *, due_in: list[float] | None = None) -> None:
 
     from api import create_app
     from api.extensions import db
-    from engine import accounts, cases, catalog, roles
+    from engine import accounts, cases, catalog, covenant, roles
     from engine.accounts import Actor
     from engine.clock import utcnow
 
@@ -35,6 +37,7 @@ def prepare(url: str, count: int, *, due_in: list[float] | None = None) -> None:
     with app.app_context():
         upgrade()
         session = db.session
+        covenant.load_covenant_file(session, ROOT_DIR / "processes" / "convenant.yaml")
         accounts.create_organisation(session, name="Gemeente", kind="gemeente")
         user = accounts.create_user(session, username="bench", password="bench-password", organisation_name="Gemeente",
                                     roles=["caseworker"])

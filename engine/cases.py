@@ -11,10 +11,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import access, catalog, execution, history
+from engine import access, audit, catalog, execution, history
 from engine.accounts import Actor
 from engine.bpmn import runtime, state
 from engine.clock import utcnow
+from engine.covenant import categorise_start_data, check_write, current_covenant
 from engine.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
 from engine.models import (
     Case,
@@ -41,13 +42,17 @@ def start_case(session: Session, *, process_key: str, data: Mapping[str, Any], a
     if not actor.has(Role.CASEWORKER) and not actor.has(Role.COORDINATOR):
         raise PermissionDeniedError("Only caseworkers and coordinators start cases.")
     _check_start_data(data)
+    covenant = current_covenant(session)
+    categories = categorise_start_data(covenant, data)
+    check_write(covenant, actor.organisation_kind, categories)
     version = catalog.newest_version(session, process_key)
     now = utcnow()
     case = Case(
         reference=next_reference(session, now),
         process_version=version,
         status=CaseStatus.ACTIVE,
-        title=str(data.get("titel") or data.get("title") or version.name)[:300],
+        title=str(data.get("titel") or data.get("adres") or version.name)[:300],
+        subject=str(data["bewoner"]).strip()[:200] if data.get("bewoner") else None,
         opened_at=now,
         last_activity_at=now,
         opened_by_organisation_id=actor.organisation_id,
@@ -59,8 +64,12 @@ def start_case(session: Session, *, process_key: str, data: Mapping[str, Any], a
     session.add(CaseRoleAssignment(case_id=case.id, case_role=MELDER, organisation_id=actor.organisation_id,
                                    assigned_at=now))
     execution.add_participant(session, case.id, actor.organisation_id, reason=MELDER, now=now)
-    history.record(session, case, "case_started", f"Casus {case.reference} gestart ({version.name} "
-                   f"v{version.version}).", at=now, actor=actor, data=dict(data))
+    event = history.record(session, case, "case_started", f"Casus {case.reference} gestart ({version.name} "
+                           f"v{version.version}).", at=now, actor=actor, data=dict(data))
+    event.categories = categories
+    audit.append(session, actor, [audit.Access("write", "melding registreren", case.id, case.reference,
+                                               tuple(categories.values()), tuple(categories))],
+                 covenant_version=covenant.version, now=now)
     session.flush()
     spec, subprocess_specs = catalog.spec_for(version)
 
@@ -217,6 +226,21 @@ def _move_open_items(
             history.record(session, case, "work_item_moved", f"Taak '{item.title}' verplaatst naar de nieuwe "
                            f"{case_role}.", at=now, actor=actor, work_item_id=item.id,
                            data={"from": old, "to": new})
+
+
+def admit_participant(session: Session, *, case_id: int, organisation_id: int, actor: Actor, reason: str) -> None:
+    """The coordinator lets another partner take part in a case (need-to-know), with a reason."""
+    if not access.sees_all_cases(actor):
+        raise PermissionDeniedError("Only the coordinator admits partners to a case.")
+    case = execution.lock_case(session, case_id)
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFoundError("There is no such organisation.")
+    now = utcnow()
+    if session.get(CaseParticipant, (case_id, organisation_id)) is None:
+        execution.add_participant(session, case_id, organisation_id, reason="toegelaten", now=now)
+        history.record(session, case, "participant_admitted", f"{organisation.name} neemt deel aan de casus.",
+                       at=now, actor=actor, data={"organisatie": organisation.name, "reden": reason})
 
 
 def retry_case(session: Session, *, case_id: int, actor: Actor) -> execution.Outcome:

@@ -21,7 +21,8 @@ from engine.bpmn import state
 from engine.bpmn.parser import NSMAP, load_xml
 from engine.bpmn.validation import validate_diagram
 from engine.clock import utcnow
-from engine.errors import NotFoundError
+from engine.covenant import current_covenant, uncategorised_form_fields
+from engine.errors import DiagramError, NotFoundError, Problem
 from engine.forms import normalise_form_key
 from engine.models import ProcessVersion
 from engine.roles import role_targets
@@ -57,6 +58,7 @@ def deploy_process(
         form_exists=lambda key: normalise_form_key(key) in forms,
         extra_bpmn=others,
     )
+    _check_form_categories(session, parsed, forms)
     digest = hashlib.sha256(xml).hexdigest()
     existing = session.scalar(
         select(ProcessVersion).where(ProcessVersion.process_key == parsed.process_id, ProcessVersion.sha256 == digest)
@@ -84,6 +86,20 @@ def deploy_process(
     session.add(version)
     session.flush()
     return version, True
+
+
+def _check_form_categories(session: Session, parsed: Any, forms: Mapping[str, Mapping[str, Any]]) -> None:
+    """Every field of every form the diagram uses must carry a data category the covenant knows."""
+    covenant = current_covenant(session)
+    problems = []
+    for task in parsed.human_tasks:
+        if not task.form_key:
+            continue
+        for problem in uncategorised_form_fields(forms[normalise_form_key(task.form_key)], covenant):
+            problems.append(Problem(f"Form '{task.form_key}' of task '{task.title}': {problem.message}",
+                                    element=task.spec_name, line=task.line, code="uncategorised_field"))
+    if problems:
+        raise DiagramError(f"{len(problems)} form field(s) without a covenant data category.", problems=problems)
 
 
 def deploy_directory(

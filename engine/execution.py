@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import catalog, history
+from engine import agenda, catalog, history, stages
 from engine.accounts import Actor
 from engine.bpmn import runtime, sandbox, state
 from engine.errors import ConflictError, EngineError, NotFoundError, RoutingError
@@ -27,6 +28,7 @@ from engine.models import (
     CaseParticipant,
     CaseRoleAssignment,
     CaseStatus,
+    Organisation,
     Timer,
     TimerStatus,
     WorkItem,
@@ -34,7 +36,7 @@ from engine.models import (
     WorkItemStatus,
 )
 from engine.roles import role_targets
-from engine.routing import role_key, route_task
+from engine.routing import ORGANISATION_PROPERTIES, organisation_from_data, role_key, route_task
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,7 @@ def sync(session: Session, case: Case, workflow: Any, *, actor: Actor | None, no
     """Save the workflow and bring work items, timers, stage and status in line with it."""
     routing_errors = _sync_work_items(session, case, workflow, actor=actor, now=now)
     _sync_timers(session, case, workflow)
+    agenda.sync_agenda(session, case, workflow, now=now)
     case.state = state.dump_state(workflow)
     case.serializer_version = state.SERIALIZER_VERSION
     case.last_activity_at = now
@@ -135,10 +138,20 @@ def sync(session: Session, case: Case, workflow: Any, *, actor: Actor | None, no
         if case.status is not CaseStatus.COMPLETED:
             case.status = CaseStatus.COMPLETED
             case.closed_at = now
+            case.result = _result_of(workflow)
+            stages.leave_stage(session, case, now=now)
             history.record(session, case, "case_completed", "De casus is afgesloten.", at=now, actor=actor)
     elif case.status is not CaseStatus.SUSPENDED:
         case.status = CaseStatus.ACTIVE
     return Outcome(case, applied=True)
+
+
+def _result_of(workflow: Any) -> str | None:
+    # The closing form records the case's result (`resultaat`); it decides the retention period.
+    data = getattr(workflow, "data", None) or {}
+    last = getattr(workflow, "last_task", None)
+    value = (getattr(last, "data", None) or {}).get("resultaat") or data.get("resultaat")
+    return str(value)[:100] if value else None
 
 
 def _sync_work_items(
@@ -160,7 +173,7 @@ def _sync_work_items(
             continue
         try:
             route = route_task(lane=task.lane, candidate_groups=task.candidate_groups, mappings=targets,
-                               case_roles=case_roles)
+                               case_roles=case_roles, organisation_id=_named_organisation(session, workflow, task))
         except RoutingError as error:
             errors.append((task.spec_name, f"Taak '{task.title}': {error.message}"))
             continue
@@ -175,16 +188,26 @@ def _sync_work_items(
         history.record(session, case, "task_ready", f"Taak '{task.title}' staat klaar ({route.role}).", at=now,
                        element_id=task.spec_name, work_item_id=item.id)
         stage = next((task.properties[p] for p in STAGE_PROPERTIES if task.properties.get(p)), None)
-        if stage and stage != case.stage:
-            history.record(session, case, "stage_changed", f"Fase: {stage}", at=now, data={"from": case.stage,
-                                                                                          "to": stage})
-            case.stage = stage
+        if stage:
+            stages.change_stage(session, case, stage, now=now)
     for gone in open_items.values():
         gone.status = WorkItemStatus.CANCELLED
         gone.completed_at = now
         history.record(session, case, "task_cancelled", f"Taak '{gone.title}' is vervallen.", at=now, actor=actor,
                        element_id=gone.element_id, work_item_id=gone.id)
     return errors
+
+
+def _named_organisation(session: Session, workflow: Any, task: runtime.ReadyHumanTask) -> int | None:
+    # A task whose organisation is decided at run time (an action the case meeting gave to one
+    # partner) names the place in its data where the organisation is: organisatie="actie.organisatie_id".
+    path = next((task.properties[p] for p in ORGANISATION_PROPERTIES if task.properties.get(p)), None)
+    if path is None:
+        return None
+    organisation_id = organisation_from_data(path, workflow.get_task_from_id(UUID(task.task_id)).data)
+    if session.get(Organisation, organisation_id) is None:
+        raise RoutingError(f"The organisation named by {path!r} ({organisation_id}) does not exist.")
+    return organisation_id
 
 
 def _sync_timers(session: Session, case: Case, workflow: Any) -> None:

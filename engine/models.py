@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -172,6 +172,11 @@ class Case(Base):
     error_element: Mapped[str | None] = mapped_column(String(200))
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     stall_escalated_at: Mapped[datetime | None]
+    # The person the case is about (as the melder named them), for subject-access requests.
+    subject: Mapped[str | None] = mapped_column(String(200), index=True)
+    result: Mapped[str | None] = mapped_column(String(100))
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
+    destroyed_at: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(default=1)
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
@@ -287,6 +292,8 @@ class CaseEvent(Base):
     work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"))
     summary: Mapped[str] = mapped_column(String(500))
     data: Mapped[dict | None] = mapped_column(JSON)
+    # Field key -> covenant data category, fixed when the data was recorded.
+    categories: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Notification(Base):
@@ -321,15 +328,94 @@ class ReferenceCounter(Base):
     last: Mapped[int]
 
 
+
+# ---------------------------------------------------------------------------------------------
+# The case meeting (casusoverleg) and lead times
+# ---------------------------------------------------------------------------------------------
+
+class MeetingStatus(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+
+
+class Meeting(Base):
+    """One casusoverleg, the biweekly multi-agency meeting. `regular` meetings follow the schedule;
+    the coordinator may add extra ones."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique, so sweepers planning the schedule at the same moment cannot create a meeting twice.
+    scheduled_at: Mapped[datetime] = mapped_column(unique=True)
+    status: Mapped[MeetingStatus] = mapped_column(
+        _enum(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED, server_default="planned"
+    )
+    regular: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_at: Mapped[datetime]
+    held_at: Mapped[datetime | None]
+
+
+class AgendaItemKind(StrEnum):
+    REFERRAL = "referral"  # a new referral: choose a casusregisseur and agree actions
+    EVALUATION = "evaluation"  # a case coming back to see whether the plan works
+
+
+class AgendaItem(Base):
+    """A case on the agenda of a meeting, and what the meeting decided about it.
+
+    `meeting_id` is empty while no suitable meeting is planned yet; the schedule fills it in.
+    """
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "case_id", name="uq_agenda_items_meeting_case"),
+        Index("ix_agenda_items_case_discussed", "case_id", "discussed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[AgendaItemKind] = mapped_column(_enum(AgendaItemKind, "agenda_item_kind"))
+    referring_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    question: Mapped[str] = mapped_column(Text)
+    neighbourhood: Mapped[str | None] = mapped_column(String(100))
+    not_before: Mapped[date | None]
+    added_at: Mapped[datetime]
+    discussed_at: Mapped[datetime | None]
+    decision: Mapped[str | None] = mapped_column(String(50))
+    casusregisseur_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    actions: Mapped[list | None] = mapped_column(JSON)
+    next_evaluation: Mapped[date | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CaseStagePeriod(Base):
+    """When a case entered one stage and when it left it (empty while it is still there): lead times."""
+
+    __tablename__ = "case_stage_periods"
+    __table_args__ = (Index("ix_case_stage_periods_case_left", "case_id", "left_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]
+
 __all__ = [
+    "AgendaItem",
+    "AgendaItemKind",
     "ApiToken",
     "Base",
     "Case",
     "CaseEvent",
     "CaseParticipant",
     "CaseRoleAssignment",
+    "CaseStagePeriod",
     "CaseStatus",
     "LoginFailure",
+    "Meeting",
+    "MeetingStatus",
     "Notification",
     "Organisation",
     "OrganisationKind",

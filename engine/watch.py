@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from engine import escalation, notifications, timers
+from engine import escalation, notifications, retention, timers
 from engine.clock import utcnow
+from engine.errors import NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,16 @@ class TickReport:
     overdue_notified: int = 0
     mails_sent: int = 0
     mails_failed: int = 0
+    destruction_proposed: int = 0
+
+
+def _propose_destructions(session: Session, now: datetime) -> int:
+    # Idempotent and cheap (closed cases without a proposal), so it may run every tick; in effect
+    # it is the daily retention job. Without a covenant there are no retention periods yet.
+    try:
+        return retention.propose_destructions(session, now)
+    except NotFoundError:
+        return 0
 
 
 def tick(
@@ -35,6 +47,7 @@ def tick(
         now = utcnow()
         report.stalled_escalated = escalation.escalate_stalled_cases(session, now)
         report.overdue_notified = escalation.notify_overdue_work(session, now)
+        report.destruction_proposed = _propose_destructions(session, now)
         session.commit()
     report.mails_sent, report.mails_failed = notifications.send_pending(session_factory, smtp)
     return report

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import execution, history
+from engine import audit, execution, history
 from engine.accounts import Actor
 from engine.bpmn import runtime
 from engine.clock import utcnow
+from engine.covenant import categories_of_form, categorise_start_data, check_write, current_covenant
 from engine.errors import ConflictError, NotFoundError, PermissionDeniedError
 from engine.forms import normalise_form_key, validate_submission
 from engine.models import Case, Role, WorkItem, WorkItemKind, WorkItemStatus
@@ -96,11 +97,19 @@ def complete(session: Session, actor: Actor, item_id: int, data: Any) -> executi
         raise ConflictError("Someone else has claimed this work item.")
     form = form_of(item)
     submitted = validate_submission(form, data) if form is not None else _plain_object(data)
+    covenant = current_covenant(session)
+    categories = categories_of_form(form) if form is not None else categorise_start_data(covenant, submitted)
+    categories = {k: categories.get(k) for k in submitted}
+    check_write(covenant, actor.organisation_kind, categories)
     now = utcnow()
     if item.kind is WorkItemKind.ESCALATION:
         return _close_escalation(session, actor, case, item, submitted, now)
-    history.record(session, case, "task_completed", f"Taak '{item.title}' afgerond.", at=now, actor=actor,
-                   element_id=item.element_id, work_item_id=item.id, data=submitted)
+    event = history.record(session, case, "task_completed", f"Taak '{item.title}' afgerond.", at=now,
+                           actor=actor, element_id=item.element_id, work_item_id=item.id, data=submitted)
+    event.categories = categories
+    audit.append(session, actor, [audit.Access("write", f"taak: {item.title}"[:200], case.id, case.reference,
+                                               tuple(c for c in categories.values() if c), tuple(categories))],
+                 covenant_version=covenant.version, now=now)
     item.status, item.completed_at, item.completed_by_id = WorkItemStatus.COMPLETED, now, actor.user_id
     item.claimed_by_id = item.claimed_by_id or actor.user_id
     session.flush()

@@ -20,13 +20,14 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.extensions import db
-from engine import accounts, catalog
+from engine import accounts, catalog, covenant
 from engine.models import OrganisationKind, Role, User
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 PASSWORD = "correct horse battery"
 FIXTURES = Path(__file__).parent / "fixtures"
+COVENANT = (Path(__file__).parent.parent / "processes" / "convenant.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -113,6 +114,8 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
         "PROCESSES_DIR": str(FIXTURES / "processes"),
     })
     with app.app_context():
+        covenant.load_covenant(db.session, text=COVENANT, source="processes/convenant.yaml")
+        db.session.commit()
         yield app
         catalog.clear_spec_cache()  # database ids are reused after the tables are emptied
         db.session.rollback()

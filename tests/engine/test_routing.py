@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import RoutingError
-from engine.routing import CaseRole, FixedOrganisation, route_task
+from engine.routing import CaseRole, FixedOrganisation, organisation_from_data, route_task
 
 MAPPINGS = {
     "woningcorporatie": CaseRole("melder"),
@@ -62,3 +62,25 @@ def test_unmapped_lane_is_a_routing_error_naming_the_role():
 def test_task_without_lane_or_group_is_a_routing_error():
     with pytest.raises(RoutingError, match="no lane and no candidate group"):
         route_task(lane=None, candidate_groups=[" "], mappings=MAPPINGS, case_roles={})
+
+
+def test_organisation_named_by_the_tasks_data_wins_over_its_lane():
+    route = route_task(lane="Ketenpartner", candidate_groups=(), mappings=MAPPINGS, case_roles={},
+                       organisation_id=7)
+
+    assert (route.role, route.organisation_id) == ("Ketenpartner", 7)
+
+
+def test_organisation_is_found_along_a_dotted_path_in_task_data():
+    data = {"actie": {"organisatie_id": 5, "omschrijving": "Huisbezoek"}}
+
+    assert organisation_from_data("actie.organisatie_id", data) == 5
+    assert organisation_from_data("id", {"id": "12"}) == 12
+
+
+@pytest.mark.parametrize("data", [{}, {"actie": 5}, {"actie": {"organisatie_id": None}},
+                                  {"actie": {"organisatie_id": True}}, {"actie": {"organisatie_id": "GGD"}},
+                                  {"actie": {"organisatie_id": 2**40}}, {"actie": {"organisatie_id": -1}}])
+def test_missing_or_malformed_organisation_in_task_data_cannot_be_routed(data):
+    with pytest.raises(RoutingError):
+        organisation_from_data("actie.organisatie_id", data)

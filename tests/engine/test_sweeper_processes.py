@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from api import create_app
 from api.extensions import db
-from engine import accounts, cases, catalog, roles
+from engine import accounts, cases, catalog, covenant, roles
 from engine.accounts import Actor
 from engine.clock import utcnow
 from engine.models import CaseEvent, Timer, TimerStatus, WorkItem
@@ -24,11 +24,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DIAGRAM = (ROOT / "tests" / "fixtures" / "timers" / "wacht.bpmn").read_bytes()
 CASES = 1000
 
+ROOT_DIR = Path(__file__).resolve().parents[2]
+
 
 def make_due_timers(url: str, count: int) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "DEPLOY_PROCESSES_ON_START": False})
     with app.app_context():
         session = db.session
+        covenant.load_covenant_file(session, ROOT_DIR / "processes" / "convenant.yaml")
         accounts.create_organisation(session, name="Gemeente", kind="gemeente")
         user = accounts.create_user(session, username="sanne", password="x" * 12, organisation_name="Gemeente",
                                     roles=["caseworker"])

@@ -1,0 +1,73 @@
+"""What an organisation may see of a case, per the covenant — the one place case data is filtered.
+
+Every read of case data through the API (and the pages) goes through here, and the result says
+which categories and fields were disclosed so that the access log can record exactly that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine import access, audit
+from engine.accounts import Actor
+from engine.covenant import SHIELDED, Covenant, current_covenant, disclose
+from engine.models import Case, CaseEvent
+
+TITLE_CATEGORY = "basisgegevens"
+
+
+@dataclass
+class DisclosedEvent:
+    event: CaseEvent
+    data: dict[str, Any] | None
+    shielded: list[str]
+
+
+@dataclass
+class CaseDisclosure:
+    """The case as this actor may see it, plus what was disclosed (for the access log)."""
+
+    title: str
+    subject: str | None
+    events: list[DisclosedEvent]
+    categories: set[str] = field(default_factory=set)
+    fields: set[str] = field(default_factory=set)
+
+    def access(self, case: Case, purpose: str) -> audit.Access:
+        return audit.Access("read", purpose, case.id, case.reference, tuple(sorted(self.categories)),
+                            tuple(sorted(self.fields)))
+
+
+def title_of(covenant: Covenant, actor: Actor, case: Case) -> str:
+    if covenant.may_read(actor.organisation_kind, TITLE_CATEGORY):
+        return case.title
+    return SHIELDED
+
+
+def disclose_case(session: Session, actor: Actor, case: Case, events: list[CaseEvent]) -> CaseDisclosure:
+    """Filter a case's title, subject and history data for the actor's organisation."""
+    covenant = current_covenant(session)
+    kind = actor.organisation_kind
+    readable_title = covenant.may_read(kind, TITLE_CATEGORY)
+    out = CaseDisclosure(case.title if readable_title else SHIELDED,
+                         case.subject if readable_title else None, [])
+    if readable_title:
+        out.categories.add(TITLE_CATEGORY)
+        out.fields.add("titel")
+    for event in events:
+        if event.data is None:
+            out.events.append(DisclosedEvent(event, None, []))
+            continue
+        seen = disclose(covenant, kind, event.data, event.categories)
+        out.categories |= seen.categories
+        out.fields |= set(seen.values)
+        out.events.append(DisclosedEvent(event, seen.values, sorted(seen.shielded)))
+    return out
+
+
+def may_see_minimal(session: Session, actor: Actor, case: Case) -> bool:
+    """Organisations that do not take part see at most the meeting agenda's minimal data."""
+    return access.can_see_case(session, actor, case)

@@ -1,0 +1,67 @@
+"""The covenant file: parsed strictly, default deny, every version recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from api.extensions import db
+from engine import covenant
+from engine.errors import InvalidInputError
+
+TEXT = (Path(__file__).parents[2] / "processes" / "convenant.yaml").read_text(encoding="utf-8")
+
+
+def test_the_shipped_covenant_parses_and_denies_by_default():
+    parsed = covenant.parse_covenant(TEXT)
+
+    assert parsed.may_read("politie", "justitie") and not parsed.may_read("politie", "zorg")
+    assert not parsed.may_read("corporatie", "zorg") and not parsed.may_write("ggz", "basisgegevens")
+    assert not parsed.may_read("gemeente", "een_onbekende_categorie")
+    assert not parsed.may_read("gemeente", None)
+    assert parsed.special["zorg"] == "AVG art. 9" and parsed.special["justitie"] == "AVG art. 10"
+
+
+def test_every_problem_in_a_covenant_is_reported():
+    broken = TEXT.replace('grond: "Wpg art. 16 en 19; AVG art. 10"', 'grond: ""').replace(
+        "  verhuisd: P1Y", "  verhuisd: een jaar").replace("  kwetsbaar: zorg", "  kwetsbaar: gezondheid")
+
+    with pytest.raises(InvalidInputError) as caught:
+        covenant.parse_covenant(broken + "\n")
+
+    elements = {p.element for p in caught.value.problems}
+    assert elements == {"toegang.politie.justitie", "bewaartermijnen.verhuisd", "velden.kwetsbaar"}
+
+
+def test_an_unknown_organisation_kind_is_refused():
+    with pytest.raises(InvalidInputError) as caught:
+        covenant.parse_covenant(TEXT.replace("  ggz:\n", "  bakkerij:\n"))
+
+    assert [p.element for p in caught.value.problems] == ["toegang.bakkerij"]
+
+
+def test_loading_records_each_new_version_once_with_who_and_when(app, make_user):
+    from engine.accounts import Actor
+
+    admin = Actor.of(make_user("beheer", organisation="Gemeente Zoetermeer", kind="gemeente", roles=("admin",)))
+    changed = TEXT.replace('versie: "2026.1"', 'versie: "2026.2"')
+
+    same = covenant.load_covenant(db.session, text=TEXT, source="again")
+    new = covenant.load_covenant(db.session, text=changed, source="api", actor=admin)
+    db.session.commit()
+
+    versions = db.session.scalars(select(covenant.CovenantVersion).order_by(covenant.CovenantVersion.id)).all()
+    assert [v.version for v in versions] == ["2026.1", "2026.2"]
+    assert same.id == versions[0].id and new.loaded_by_id == admin.user_id and new.loaded_at is not None
+    assert covenant.current_covenant(db.session).version == "2026.2"
+
+
+def test_disclose_leaves_out_and_names_what_may_not_be_read():
+    parsed = covenant.parse_covenant(TEXT)
+
+    seen = covenant.disclose(parsed, "politie", {"a": 1, "b": 2, "c": 3}, {"a": "justitie", "b": "zorg"})
+
+    assert seen.values == {"a": 1}
+    assert sorted(seen.shielded) == ["b", "c"]  # c has no category at all: shielded too

@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)  # The API authenticates with bearer tokens, never cookies.
         openapi.register_blueprint(blueprint, url_prefix=API_PREFIX + blueprint.url_prefix)
+    app.before_request(problems.refuse_nul_characters)
     auth.init_app(app)
     pages.init_app(app)
     cli.init_app(app)

@@ -171,6 +171,19 @@ def handle_engine_error(error: errors.EngineError) -> Any:
     return problem_response(status, slug, error.message, headers=headers, problems=problems, errors=field_errors)
 
 
+def refuse_nul_characters() -> Any:
+    """PostgreSQL cannot store a NUL character in text (SQLite can): refuse it at the door, for the
+    API and the pages alike, so input never behaves differently per database or turns into a 500."""
+    body = request.get_data(cache=True)
+    if "\x00" in request.path or "\x00" in request.query_string.decode("utf-8", "replace").replace("%00", "\x00") \
+            or b"\x00" in body or b"\\u0000" in body.lower():
+        detail = "Text may not contain NUL characters (U+0000)."
+        if wants_problem():
+            return problem_response(422, "validation", detail, errors=[{"field": "body", "message": detail}])
+        return detail, 422
+    return None
+
+
 def handle_stale_data(error: Exception) -> Any:
     # Optimistic locking: another request changed the case between our read and our write.
     from api.extensions import db

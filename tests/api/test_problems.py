@@ -61,3 +61,14 @@ def test_pages_get_html_errors_not_problem_json(client):
 
     assert response.status_code == 404
     assert response.content_type.startswith("text/html")
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(client):
+    for response in (
+        client.post("/api/v1/auth/tokens", json={"username": "eva\u0000", "password": "x"}),
+        client.get("/api/v1/process-models/a%00b/versions/1"),
+        client.get("/api/v1/cases?stage=a%00b"),
+    ):
+        assert response.status_code == 422, response.get_data(as_text=True)
+        assert response.content_type == "application/problem+json"
+        assert "NUL" in response.get_json()["detail"]

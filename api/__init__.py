@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from api import auth, cases, cli, meetings, pages, privacy, problems, process_models, reports, roles, work_items
+from api import auth, cases, cli, meetings, pages, privacy, problems, process_models, reports, roles, web, work_items
 from api.config import from_environment
 from api.extensions import csrf, db, login_manager, migrate, openapi
 from engine.db import configure_sqlite
@@ -62,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(problems.refuse_nul_characters)
     auth.init_app(app)
     pages.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
 
     app.register_error_handler(EngineError, problems.handle_engine_error)

@@ -35,7 +35,7 @@ def matrix(client, world, make_user, auth_headers):
         make_user(f"{kind}_medewerker", organisation=name, kind=kind)
     case = start(client, world["eva"], titel="Dorpsstraat 1", bewoner="J. Jansen", melder_naam="Buurvrouw")
     record = db.session.get(Case, case["id"])
-    history.record(db.session, record, "data_added", "Gegevens van alle soorten", at=utcnow(),
+    history.record(db.session, record, "task_completed", "Gegevens van alle soorten", at=utcnow(),
                    data={FIELD_OF[c]: f"waarde {c}" for c in CATEGORIES},
                    ).categories = {FIELD_OF[c]: c for c in CATEGORIES}
     db.session.commit()
@@ -158,3 +158,24 @@ def test_coordinator_admits_a_partner_who_then_sees_the_case(client, matrix):
     assert admitted.status_code == 200
     assert client.get(url, headers=matrix["headers"]["ggd"]).status_code == 200
     assert any(e["kind"] == "participant_admitted" for e in admitted.get_json()["history"])
+
+
+def log_in(client, username: str) -> None:
+    response = client.post("/login", data={"username": username, "password": "correct horse battery"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("kind", ["politie", "ggd", "corporatie"])
+def test_pages_show_only_what_the_covenant_allows_and_log_it(client, matrix, kind):
+    admit(matrix["case_id"], kind)
+    log_in(client, f"{kind}_medewerker")
+
+    html = client.get(f"/casussen/{matrix['case_id']}").get_data(as_text=True)
+
+    for category in CATEGORIES:
+        assert (f"waarde {category}" in html) is may_read(kind, category), (kind, category)
+    assert ("Dorpsstraat 1" in html) is may_read(kind, "basisgegevens")
+    assert "Afgeschermd volgens het convenant" in html
+    log = client.get(f"/api/v1/access-log?case_id={matrix['case_id']}", headers=matrix["coordinator"]).get_json()
+    page_reads = [e for e in log if e["user"] == f"{kind}_medewerker" and e["action"] == "read"]
+    assert page_reads and all("zorg" not in e["categories"] or may_read(kind, "zorg") for e in page_reads)

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.world import web_world  # noqa: F401 - a fixture, offered to every browser test
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))

@@ -155,13 +155,24 @@ def timers_command(once: bool, verbose: bool) -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Run the web app and the timer sweeper in one process (for a single machine and the demo)."""
+    from werkzeug.serving import run_simple
+
     from api.sweeper import start_background_sweeper
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        for version, created in deploy_bundled_processes():
+            if created:
+                click.echo(f"Deployed {version.filename} as {version.process_key} v{version.version}")
+    except EngineError as error:
+        db.session.rollback()
+        click.echo(f"processes/ not deployed: {error.message}", err=True)
     start_background_sweeper(app)
     click.echo(f"Ketenregie runs on http://{host}:{port}  (timer sweep every {app.config['TIMER_SWEEP_SECONDS']} s;"
                " stop with Ctrl+C)")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Not app.run(): Flask ignores that inside a `flask` command. Werkzeug's threaded server is
+    # enough for one machine; production runs gunicorn (README).
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 @click.command("load-covenant")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from engine import execution, history
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 class SweepReport:
     fired: int = 0
     failed: int = 0
+    interrupted: bool = False
     lateness_seconds: list[float] = field(default_factory=list)
 
 
@@ -98,7 +100,15 @@ def sweep(
     for _ in range(limit):
         with session_factory() as session:
             moment = now()
-            timer = claim_due_timer(session, moment, skip=frozenset(failed))
+            try:
+                timer = claim_due_timer(session, moment, skip=frozenset(failed))
+            except OperationalError:
+                # The database is busy (SQLite's single writer) or gone: stop this sweep; the next
+                # tick claims again. Nothing was claimed, so nothing is lost.
+                session.rollback()
+                report.interrupted = True
+                log.warning("timer sweep interrupted while claiming", exc_info=True)
+                break
             if timer is None:
                 session.rollback()
                 break

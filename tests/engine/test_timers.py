@@ -167,3 +167,22 @@ def test_timer_and_user_on_the_same_case_at_once_both_apply(app, world, backend)
 
     assert fired_events(case_id) == 1
     assert world.titles(case_id) == ["Taak B"]  # A completed by the user, B created by the timer
+
+
+def test_a_busy_database_while_claiming_stops_the_sweep_without_losing_the_timer(world, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    world.deploy("wacht")
+    case_id = world.start("wacht", wachttijd="PT1H")
+
+    def busy(*args, **kwargs):
+        raise OperationalError("UPDATE timers", {}, Exception("database is locked"))
+
+    with time_machine.travel(utcnow() + timedelta(hours=2), tick=False):
+        monkeypatch.setattr(timers, "claim_due_timer", busy)
+        interrupted = world.sweep()
+        monkeypatch.undo()
+        recovered = world.sweep()
+
+    assert interrupted.interrupted and interrupted.fired == 0
+    assert recovered.fired == 1 and fired_events(case_id) == 1

@@ -14,13 +14,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine import execution, history, notifications
+from engine.lead_times import months_before
 from engine.models import Case, CaseStatus, ProcessVersion, WorkItem, WorkItemKind, WorkItemStatus
 from engine.roles import role_targets
 from engine.routing import FixedOrganisation, role_key
 
 COORDINATOR_ROLE = "Coordinator"
-SIX_MONTHS = timedelta(days=183)
-NINE_MONTHS = timedelta(days=274)
 
 
 def coordinator_organisation(session: Session) -> int | None:
@@ -92,5 +91,7 @@ def age_flag(case: Case, now: datetime) -> str | None:
     """'9m' or '6m' for open cases past the programme's target of 6 to 9 months, else None."""
     if case.closed_at is not None:
         return None
-    age = now - case.opened_at
-    return "9m" if age >= NINE_MONTHS else "6m" if age >= SIX_MONTHS else None
+    # Calendar months, as in the lead-time report: one definition of the programme's target.
+    if case.opened_at <= months_before(now, 9):
+        return "9m"
+    return "6m" if case.opened_at <= months_before(now, 6) else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.db import Base
+from engine.db import Base, string_enum
 
 
 class OrganisationKind(StrEnum):
@@ -27,21 +27,12 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    # Store the values (lower case), not the member names, and as a CHECK-constrained string
-    # rather than a native PostgreSQL enum, so adding a member is a plain migration.
-    return Enum(
-        cls, name=name, native_enum=False, create_constraint=True, length=32,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Organisation(Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
+    kind: Mapped[OrganisationKind] = mapped_column(string_enum(OrganisationKind, "organisation_kind"))
     email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime]
 
@@ -74,7 +65,7 @@ class UserRole(Base):
     __tablename__ = "user_roles"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), primary_key=True)
+    role: Mapped[Role] = mapped_column(string_enum(Role, "user_role"), primary_key=True)
 
 
 class ApiToken(Base):
@@ -139,7 +130,7 @@ class RoleMapping(Base):
     __tablename__ = "role_mappings"
 
     role: Mapped[str] = mapped_column(String(200), primary_key=True)
-    target: Mapped[RoleTargetKind] = mapped_column(_enum(RoleTargetKind, "role_target_kind"))
+    target: Mapped[RoleTargetKind] = mapped_column(string_enum(RoleTargetKind, "role_target_kind"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     case_role: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime]
@@ -159,7 +150,7 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(string_enum(CaseStatus, "case_status"), index=True)
     stage: Mapped[str | None] = mapped_column(String(200), index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     opened_at: Mapped[datetime]
@@ -236,8 +227,8 @@ class WorkItem(Base):
     role: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     form_key: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[WorkItemKind] = mapped_column(_enum(WorkItemKind, "work_item_kind"), default=WorkItemKind.TASK)
-    status: Mapped[WorkItemStatus] = mapped_column(_enum(WorkItemStatus, "work_item_status"))
+    kind: Mapped[WorkItemKind] = mapped_column(string_enum(WorkItemKind, "work_item_kind"), default=WorkItemKind.TASK)
+    status: Mapped[WorkItemStatus] = mapped_column(string_enum(WorkItemStatus, "work_item_status"))
     overdue_notified_at: Mapped[datetime | None]
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None]
@@ -273,7 +264,7 @@ class Timer(Base):
     element_id: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
     due_at: Mapped[datetime]
-    status: Mapped[TimerStatus] = mapped_column(_enum(TimerStatus, "timer_status"))
+    status: Mapped[TimerStatus] = mapped_column(string_enum(TimerStatus, "timer_status"))
     fired_at: Mapped[datetime | None]
 
 
@@ -348,7 +339,7 @@ class Meeting(Base):
     # Unique, so sweepers planning the schedule at the same moment cannot create a meeting twice.
     scheduled_at: Mapped[datetime] = mapped_column(unique=True)
     status: Mapped[MeetingStatus] = mapped_column(
-        _enum(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED, server_default="planned"
+        string_enum(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED, server_default="planned"
     )
     regular: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime]
@@ -375,7 +366,7 @@ class AgendaItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    kind: Mapped[AgendaItemKind] = mapped_column(_enum(AgendaItemKind, "agenda_item_kind"))
+    kind: Mapped[AgendaItemKind] = mapped_column(string_enum(AgendaItemKind, "agenda_item_kind"))
     referring_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     question: Mapped[str] = mapped_column(Text)
     neighbourhood: Mapped[str | None] = mapped_column(String(100))

@@ -8,14 +8,14 @@ import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String, select, update
+from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine import audit, history
 from engine.accounts import Actor
 from engine.clock import utcnow
 from engine.covenant import Covenant, current_covenant, current_version
-from engine.db import Base
+from engine.db import Base, string_enum
 from engine.errors import ConflictError, NotFoundError, PermissionDeniedError
 from engine.models import Case, CaseEvent, CaseStatus, Notification, Role, WorkItem
 
@@ -36,9 +36,7 @@ class DestructionProposal(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
     proposed_at: Mapped[datetime]
     due_since: Mapped[datetime]
-    status: Mapped[ProposalStatus] = mapped_column(
-        Enum(ProposalStatus, name="proposal_status", native_enum=False, create_constraint=True, length=32,
-             values_callable=lambda e: [m.value for m in e]))
+    status: Mapped[ProposalStatus] = mapped_column(string_enum(ProposalStatus, "proposal_status"))
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(String(500))

@@ -27,7 +27,6 @@ PROCESS = "bench_evaluatie"
 # (task-tree depth 1000), so both sides stop at 490 rounds: ~980 executed tasks.
 OLD_ROUNDS = 490
 
-ROOT_DIR = Path(__file__).resolve().parents[1]
 
 
 def median_ms(samples: list[float]) -> float:
@@ -102,8 +101,8 @@ def engine_benchmarks(database_url: str, repeat: int) -> dict[str, float]:
 
     from api import create_app
     from api.extensions import db
-    from engine import accounts, cases, catalog, covenant, roles, work_items
-    from engine.accounts import Actor
+    from bench import world
+    from engine import cases, work_items
     from engine.models import Case, WorkItem, WorkItemStatus
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "DEPLOY_PROCESSES_ON_START": False,
@@ -111,14 +110,7 @@ def engine_benchmarks(database_url: str, repeat: int) -> dict[str, float]:
     with app.app_context():
         upgrade()
         session = db.session
-        covenant.load_covenant_file(session, ROOT_DIR / "processes" / "convenant.yaml")
-        accounts.create_organisation(session, name="Gemeente", kind="gemeente")
-        user = accounts.create_user(session, username="bench", password="bench-password", organisation_name="Gemeente",
-                                    roles=["caseworker", "coordinator"])
-        roles.set_role_mapping(session, roles.RoleMappingInput("Gemeente", organisation="Gemeente"))
-        catalog.deploy_process(session, xml=DIAGRAM, filename="loop.bpmn", forms={})
-        session.commit()
-        actor = Actor.of(user)
+        actor = world.seed(session, diagram=DIAGRAM, filename="loop.bpmn")
         counter = StatementCounter(db.engine)
 
         def start() -> int:

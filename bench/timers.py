@@ -18,7 +18,6 @@ import time_machine
 ROOT = Path(__file__).resolve().parent.parent
 WACHT = (ROOT / "tests" / "fixtures" / "timers" / "wacht.bpmn").read_bytes()
 
-ROOT_DIR = Path(__file__).resolve().parents[1]
 
 
 def prepare(url: str, count: int, *, due_in: list[float] | None = None) -> None:
@@ -29,24 +28,17 @@ def prepare(url: str, count: int, *, due_in: list[float] | None = None) -> None:
 
     from api import create_app
     from api.extensions import db
-    from engine import accounts, cases, catalog, covenant, roles
-    from engine.accounts import Actor
+    from bench import world
+    from engine import cases
     from engine.clock import utcnow
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "DEPLOY_PROCESSES_ON_START": False})
     with app.app_context():
         upgrade()
         session = db.session
-        covenant.load_covenant_file(session, ROOT_DIR / "processes" / "convenant.yaml")
-        accounts.create_organisation(session, name="Gemeente", kind="gemeente")
-        user = accounts.create_user(session, username="bench", password="bench-password", organisation_name="Gemeente",
-                                    roles=["caseworker"])
-        roles.set_role_mapping(session, roles.RoleMappingInput("Gemeente", organisation="Gemeente"))
-        catalog.deploy_process(session, xml=WACHT, filename="wacht.bpmn", forms={})
-        session.commit()
+        actor = world.seed(session, diagram=WACHT, filename="wacht.bpmn")
         with time_machine.travel(utcnow() - timedelta(hours=2), tick=False):
-            case_id = cases.start_case(session, process_key="wacht", data={"wachttijd": "PT1H"},
-                                       actor=Actor.of(user)).case.id
+            case_id = cases.start_case(session, process_key="wacht", data={"wachttijd": "PT1H"}, actor=actor).case.id
             session.commit()
         _clone(session, case_id, count - 1, due_in)
         session.commit()

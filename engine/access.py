@@ -3,7 +3,7 @@ the cases they take part in (need-to-know)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists
 from sqlalchemy.orm import Session
 
 from engine.accounts import Actor
@@ -30,6 +30,3 @@ def visible_cases(actor: Actor, query: Select[tuple[Case]]) -> Select[tuple[Case
         exists().where(CaseParticipant.case_id == Case.id, CaseParticipant.organisation_id == actor.organisation_id)
     )
 
-
-def all_cases() -> Select[tuple[Case]]:
-    return select(Case)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, audit, catalog, execution, history
 from engine.accounts import Actor
-from engine.bpmn import runtime, state
+from engine.bpmn import runtime, sandbox, state
 from engine.clock import utcnow
 from engine.covenant import categorise_start_data, check_write, current_covenant
 from engine.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
@@ -24,6 +24,7 @@ from engine.models import (
     CaseRoleAssignment,
     CaseStatus,
     Organisation,
+    ProcessVersion,
     ReferenceCounter,
     Role,
     Timer,
@@ -31,7 +32,8 @@ from engine.models import (
     WorkItem,
     WorkItemStatus,
 )
-from engine.roles import MELDER
+from engine.roles import MELDER, role_targets
+from engine.routing import CaseRole, role_key
 
 REFERENCE_PREFIX = "WO"
 MAX_START_DATA_KEYS = 200
@@ -72,19 +74,14 @@ def start_case(session: Session, *, process_key: str, data: Mapping[str, Any], a
                  covenant_version=covenant.version, now=now)
     session.flush()
     spec, subprocess_specs = catalog.spec_for(version)
-
-    def start(_: Any) -> None:
-        pass  # new_workflow already ran the engine up to the first waiting point
-
     try:
         workflow = state.new_workflow(spec, subprocess_specs, script_engine=execution.script_engine(),
                                       data=dict(data))
-    except Exception as error:
-        from engine.bpmn import sandbox
-
+    except Exception as error:  # a diagram failing at its start becomes a case in error, not a crash
         element, message = sandbox.explain(error)
         return execution.mark_error(session, case, message, element=element, actor=actor, now=now)
-    return execution.run_step(session, case, start, actor=actor, now=now, workflow=workflow)
+    # new_workflow ran the engine up to the first waiting point: what remains is to save and sync.
+    return execution.sync(session, case, workflow, actor=actor, now=now)
 
 
 def _check_start_data(data: Any) -> None:
@@ -137,8 +134,6 @@ def list_cases(
     limit: int = 100,
     offset: int = 0,
 ) -> list[Case]:
-    from engine.models import ProcessVersion
-
     query = access.visible_cases(actor, select(Case))
     if status:
         query = query.where(Case.status == CaseStatus(status))
@@ -158,12 +153,14 @@ class CaseDetail:
     history: list[CaseEvent]
     participants: Sequence[tuple[CaseParticipant, Organisation]]
     case_roles: Sequence[tuple[CaseRoleAssignment, Organisation]]
+    completed_elements: list[str]
 
 
 def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
     case = get_case(session, actor, case_id)
     workflow = execution.load_workflow(case) if case.state else None
     activities = runtime.active_elements(workflow) if workflow is not None else []
+    completed = runtime.completed_elements(workflow) if workflow is not None else []
     items = list(session.scalars(
         select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN)
         .order_by(WorkItem.id)
@@ -179,7 +176,8 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
         select(CaseRoleAssignment, Organisation).join(Organisation).where(CaseRoleAssignment.case_id == case.id)
         .order_by(CaseRoleAssignment.case_role)
     ).all())
-    return CaseDetail(case, activities, items, timers, history.events_of(session, case.id), participants, roles)
+    return CaseDetail(case, activities, items, timers, history.events_of(session, case.id), participants, roles,
+                      completed)
 
 
 def assign_case_role(
@@ -211,9 +209,6 @@ def assign_case_role(
 def _move_open_items(
     session: Session, case: Case, case_role: str, old: int, new: int, *, actor: Actor | None, now: datetime
 ) -> None:
-    from engine.roles import role_targets
-    from engine.routing import CaseRole, role_key
-
     targets = role_targets(session)
     items = session.scalars(
         select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,

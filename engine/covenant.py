@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine.accounts import Actor
 from engine.clock import utcnow
 from engine.db import Base
-from engine.errors import InvalidInputError, NotFoundError, Problem
+from engine.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
+from engine.forms import fields as form_fields
 from engine.models import OrganisationKind
 
 SHIELDED = "[afgeschermd]"
@@ -172,11 +173,9 @@ def current_covenant(session: Session) -> Covenant:
 
 def categories_of_form(definition: Mapping[str, Any] | None) -> dict[str, str | None]:
     """field key -> category, from each form-js component's custom property `categorie`."""
-    from engine.forms import fields
-
     if not definition:
         return {}
-    return {c["key"]: (c.get("properties") or {}).get("categorie") for c in fields(definition)}
+    return {c["key"]: (c.get("properties") or {}).get("categorie") for c in form_fields(definition)}
 
 
 def uncategorised_form_fields(definition: Mapping[str, Any], covenant: Covenant) -> list[Problem]:
@@ -204,8 +203,6 @@ def categorise_start_data(covenant: Covenant, data: Mapping[str, Any]) -> dict[s
 def check_write(covenant: Covenant, kind: OrganisationKind, categories: Mapping[str, str | None]) -> None:
     denied = [k for k, c in categories.items() if not covenant.may_write(kind, c)]
     if denied:
-        from engine.errors import PermissionDeniedError
-
         raise PermissionDeniedError(
             "The covenant does not allow your organisation to record these fields.",
             problems=[Problem(f"Category {categories[k]!r} may not be written by a {kind.value}.", f"data.{k}")
@@ -229,6 +226,3 @@ def disclose(
             out.shielded.append(key)
     return out
 
-
-def readable_categories(covenant: Covenant, kind: OrganisationKind) -> Iterable[str]:
-    return [c for c in covenant.categories if covenant.may_read(kind, c)]

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import access, audit
+from engine import audit
 from engine.accounts import Actor
 from engine.covenant import SHIELDED, Covenant, current_covenant, disclose
 from engine.models import Case, CaseEvent
@@ -67,7 +67,3 @@ def disclose_case(session: Session, actor: Actor, case: Case, events: list[CaseE
         out.events.append(DisclosedEvent(event, seen.values, sorted(seen.shielded)))
     return out
 
-
-def may_see_minimal(session: Session, actor: Actor, case: Case) -> bool:
-    """Organisations that do not take part see at most the meeting agenda's minimal data."""
-    return access.can_see_case(session, actor, case)

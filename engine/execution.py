@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from engine import agenda, catalog, history, stages
 from engine.accounts import Actor
 from engine.bpmn import runtime, sandbox, state
+from engine.calendar import script_functions
 from engine.errors import ConflictError, EngineError, NotFoundError, RoutingError
 from engine.models import (
     Case,
@@ -61,8 +62,6 @@ class Outcome:
 @cache
 def script_engine() -> Any:
     # One sandboxed script engine per process: it holds no per-case state.
-    from engine.calendar import script_functions
-
     return sandbox.make_script_engine(script_functions())
 
 

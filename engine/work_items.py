@@ -13,7 +13,7 @@ from engine.accounts import Actor
 from engine.bpmn import runtime
 from engine.clock import utcnow
 from engine.covenant import categories_of_form, categorise_start_data, check_write, current_covenant
-from engine.errors import ConflictError, NotFoundError, PermissionDeniedError
+from engine.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, Problem
 from engine.forms import normalise_form_key, validate_submission
 from engine.models import Case, Role, WorkItem, WorkItemKind, WorkItemStatus
 
@@ -138,8 +138,6 @@ def _close_escalation(
 
 
 def _plain_object(data: Any) -> dict[str, Any]:
-    from engine.errors import InvalidInputError, Problem
-
     if not isinstance(data, dict):
         raise InvalidInputError("The data must be an object.", problems=[Problem("Expected an object.", "data")])
     return data

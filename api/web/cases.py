@@ -19,7 +19,6 @@ from api.web.errors import page_blueprint
 from api.web.guards import ROW_ID, page_actor, requires
 from engine import cases, dashboard, execution
 from engine.accounts import Actor
-from engine.bpmn import runtime
 from engine.cases import CaseDetail
 from engine.disclosure import disclose_case
 from engine.forms import fields
@@ -154,9 +153,8 @@ def diagram_marks(detail: CaseDetail) -> dict[str, list[str]]:
     waiting = {timer.element_id for timer in detail.pending_timers}
     active = {element for element, _ in detail.current_activities} - waiting
     passed = {e.element_id for e in detail.history if e.kind in PASSED_KINDS and e.element_id}
-    if detail.case.state:
-        # The saved state knows gateways and events too, but is compacted: the history fills the gaps.
-        passed |= set(runtime.completed_elements(execution.load_workflow(detail.case)))
+    # The saved state knows gateways and events too, but is compacted: the history fills the gaps.
+    passed |= set(detail.completed_elements)
     error = [detail.case.error_element] if detail.case.error_element else []
     return {"completed": sorted(passed - active - waiting), "active": sorted(active), "waiting": sorted(waiting),
             "error": error}

@@ -177,3 +177,12 @@ def auth_headers(token_for: Any) -> Any:
         return {"Authorization": f"Bearer {token_for(username)}"}
 
     return headers
+
+
+@pytest.fixture
+def flow(app: Flask, client: FlaskClient) -> Iterator[Any]:
+    """The woonoverlast world (tests/processes/flow.py): real diagrams, forms and demo partners."""
+    from tests.processes.flow import woonoverlast
+
+    with woonoverlast(app, client) as world:
+        yield world

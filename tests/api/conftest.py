@@ -25,3 +25,11 @@ def world(client, make_user, auth_headers):
                            headers={**auth_headers("pieter"), **XML})
     assert deployed.status_code == 201, deployed.get_json()
     return {name: auth_headers(name) for name in ("sanne", "pieter", "beheer", "eva", "kees")}
+
+
+@pytest.fixture
+def referred(flow):
+    """A case referred by the corporation, tested, and on the agenda of the next meeting."""
+    case_id = flow.report_and_investigate(kwetsbaar="ja", wijk="Palenstein")
+    flow.refer(case_id)
+    return case_id

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from api.extensions import db
 from engine.models import CaseEvent
-from tests.processes.flow import woonoverlast
-
-
-@pytest.fixture
-def flow(app, client):
-    with woonoverlast(app, client) as world:
-        yield world
-
-
-@pytest.fixture
-def referred(flow):
-    """A case referred by the corporation, tested, and on the agenda of the next meeting."""
-    case_id = flow.report_and_investigate(kwetsbaar="ja", wijk="Palenstein")
-    flow.refer(case_id)
-    return case_id
 
 
 def fields(response):

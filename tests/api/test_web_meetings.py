@@ -3,26 +3,9 @@ through the page form (validated like the API, errors in Dutch at the form)."""
 
 from __future__ import annotations
 
-import pytest
-
 from api.extensions import db
 from engine import demo
 from engine.models import AgendaItem, Case
-from tests.processes.flow import woonoverlast
-
-
-@pytest.fixture
-def flow(app, client):
-    with woonoverlast(app, client) as world:
-        yield world
-
-
-@pytest.fixture
-def referred(flow):
-    """A case referred by the corporation, tested, and on the agenda of the next meeting."""
-    case_id = flow.report_and_investigate(kwetsbaar="ja", wijk="Palenstein")
-    flow.refer(case_id)
-    return case_id
 
 
 def log_in(client, username="coordinator"):

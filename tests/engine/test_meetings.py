@@ -13,7 +13,7 @@ from api.extensions import db
 from engine import agenda, execution, meetings
 from engine.accounts import Actor
 from engine.models import AgendaItem, CaseEvent, CaseRoleAssignment, Meeting, MeetingStatus, User
-from tests.processes.flow import T0, woonoverlast
+from tests.processes.flow import T0
 
 TUESDAY_AFTERNOON = meetings.MeetingSchedule(2, time(14, 0))
 
@@ -73,12 +73,6 @@ def test_an_extra_meeting_on_the_schedule_joins_it(clock):
 def test_nonsense_schedules_are_refused(weekday, at):
     with pytest.raises(ValueError):
         meetings.MeetingSchedule.parse(weekday, at)
-
-
-@pytest.fixture
-def flow(app, client):
-    with woonoverlast(app, client) as world:
-        yield world
 
 
 def test_a_referral_waits_for_a_meeting_to_be_planned_and_is_placed_then(flow):

@@ -31,6 +31,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": env.get("SMTP_STARTTLS", "0") == "1",
         "MAIL_FROM": env.get("MAIL_FROM", "ketenregie@localhost"),
+        # Every request body is read (e.g. to refuse NUL characters): cap it before that happens.
+        # The largest legitimate body is a diagram (2 MB, checked with its own message).
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",

@@ -72,3 +72,11 @@ def test_nul_characters_are_refused_before_they_reach_the_database(client):
         assert response.status_code == 422, response.get_data(as_text=True)
         assert response.content_type == "application/problem+json"
         assert "NUL" in response.get_json()["detail"]
+
+
+def test_a_huge_body_is_413_before_it_is_read(client):
+    response = client.post("/api/v1/auth/tokens", data=b"x" * (6 * 1024 * 1024),
+                           headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.content_type == "application/problem+json"

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -23,6 +24,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, NoneTask, UserTask
 
+from engine.bpmn.multiinstance import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from engine.errors import DiagramError, Problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -175,12 +177,23 @@ class HumanTaskParser(_CamundaAttributesMixin, SpiffTaskParser):
     """
 
 
+def _with_scoped_multi_instance(parser_class: type) -> type:
+    """The task parser building our multi-instance specs (instance-scoped items, see multiinstance.py)."""
+    if not issubclass(parser_class, TaskParser):
+        return parser_class
+    return type(parser_class.__name__, (parser_class,), {
+        "PARALLEL_MI_CLASS": ParallelMultiInstanceTask, "SEQUENTIAL_MI_CLASS": SequentialMultiInstanceTask})
+
+
 class KetenregieBpmnParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES = {
-        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("userTask"): (HumanUserTaskParser, UserTask),
-        full_tag("manualTask"): (HumanTaskParser, ManualTask),
-        full_tag("task"): (HumanTaskParser, NoneTask),
+        tag: (_with_scoped_multi_instance(parser_class), spec_class)
+        for tag, (parser_class, spec_class) in {
+            **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+            full_tag("userTask"): (HumanUserTaskParser, UserTask),
+            full_tag("manualTask"): (HumanTaskParser, ManualTask),
+            full_tag("task"): (HumanTaskParser, NoneTask),
+        }.items()
     }
 
 

@@ -51,9 +51,11 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs import defaults as spiff_defaults
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn import multiinstance
 from engine.bpmn.parser import ParsedDiagram
 from engine.errors import EngineError, Problem, ScriptError
 
@@ -88,7 +90,17 @@ class _InstanceConverter(BpmnWorkflowConverter):
         return workflow
 
 
-_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+def _serializer_config() -> dict[type, type]:
+    # Our multi-instance specs replace SpiffWorkflow's under the same type names, so every stored
+    # spec (also those stored before) restores into the specs with instance-scoped items.
+    config = dict(SPIFF_CONFIG)
+    for ours in (multiinstance.ParallelMultiInstanceTask, multiinstance.SequentialMultiInstanceTask):
+        theirs = getattr(spiff_defaults, ours.__name__)
+        config[ours] = config.pop(theirs)
+    return config
+
+
+_REGISTRY = BpmnWorkflowSerializer.configure(_serializer_config())
 _INSTANCE = _InstanceConverter(BpmnWorkflow, _REGISTRY)
 # SpiffWorkflow leaves task data (datetimes, sets) to its JSON encoder; we want plain JSON types.
 _ENCODER = create_encoder(_REGISTRY)

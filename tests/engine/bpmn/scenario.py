@@ -25,8 +25,10 @@ def diagram(name: str) -> bytes:
     return (DIAGRAMS / name).read_bytes()
 
 
-def parse(name: str, *extra: str) -> ParsedDiagram:
-    return parse_diagram(diagram(name), filename=name, extra_bpmn={e: diagram(e) for e in extra})
+def parse(name: str, *extra: str, sources: Mapping[str, bytes] | None = None) -> ParsedDiagram:
+    """Parse files from DIAGRAMS, or from `sources` (file name -> XML) when given."""
+    read = sources.__getitem__ if sources is not None else diagram
+    return parse_diagram(read(name), filename=name, extra_bpmn={e: read(e) for e in extra})
 
 
 def through_json(value: dict[str, Any]) -> dict[str, Any]:
@@ -37,8 +39,9 @@ class Case:
     """One case of a diagram, stored as JSON between steps."""
 
     def __init__(self, name: str, *extra: str, data: Mapping[str, Any] | None = None,
-                 functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
-        self.parsed = parse(name, *extra)
+                 functions: Mapping[str, Callable[..., Any]] | None = None,
+                 sources: Mapping[str, bytes] | None = None) -> None:
+        self.parsed = parse(name, *extra, sources=sources)
         self.spec, self.subprocess_specs = state.load_spec(through_json(state.dump_spec(self.parsed)))
         self.engine = make_script_engine(functions)
         workflow = state.new_workflow(self.spec, self.subprocess_specs, script_engine=self.engine, data=data)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -24,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, NoneTask, UserTask
 
+from engine.bpmn.joins import InclusiveGateway, ParallelGateway
 from engine.bpmn.multiinstance import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from engine.errors import DiagramError, Problem
 
@@ -193,6 +195,10 @@ class KetenregieBpmnParser(SpiffBpmnParser):
             full_tag("userTask"): (HumanUserTaskParser, UserTask),
             full_tag("manualTask"): (HumanTaskParser, ManualTask),
             full_tag("task"): (HumanTaskParser, NoneTask),
+            # Joins that merge what each branch changed (see joins.py).
+            full_tag("parallelGateway"): (BpmnParser.PARSER_CLASSES[full_tag("parallelGateway")][0], ParallelGateway),
+            full_tag("inclusiveGateway"): (BpmnParser.PARSER_CLASSES[full_tag("inclusiveGateway")][0],
+                                           InclusiveGateway),
         }.items()
     }
 

@@ -45,6 +45,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs import defaults as bpmn_defaults
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import AdHocSubprocessSpec, BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import StandardLoopTask
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
@@ -55,7 +56,7 @@ from SpiffWorkflow.spiff.specs import defaults as spiff_defaults
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import multiinstance
+from engine.bpmn import joins, multiinstance
 from engine.bpmn.parser import ParsedDiagram
 from engine.errors import EngineError, Problem, ScriptError
 
@@ -91,12 +92,13 @@ class _InstanceConverter(BpmnWorkflowConverter):
 
 
 def _serializer_config() -> dict[type, type]:
-    # Our multi-instance specs replace SpiffWorkflow's under the same type names, so every stored
-    # spec (also those stored before) restores into the specs with instance-scoped items.
+    # Our multi-instance specs and joins replace SpiffWorkflow's under the same type names, so every
+    # stored spec (also those stored before) restores into them (see multiinstance.py and joins.py).
     config = dict(SPIFF_CONFIG)
     for ours in (multiinstance.ParallelMultiInstanceTask, multiinstance.SequentialMultiInstanceTask):
-        theirs = getattr(spiff_defaults, ours.__name__)
-        config[ours] = config.pop(theirs)
+        config[ours] = config.pop(getattr(spiff_defaults, ours.__name__))
+    for ours in (joins.ParallelGateway, joins.InclusiveGateway):
+        config[ours] = config.pop(getattr(bpmn_defaults, ours.__name__))
     return config
 
 

@@ -17,13 +17,24 @@ def test_regie_with_actions_decided_again_at_twenty_evaluations(flow):
     done = []
 
     for round_number in range(1, ROUNDS + 1):
+        question = f"Doorgaan na ronde {round_number}?"
+
+        def prepare_evaluation(round_number=round_number, question=question):
+            flow.do("ggd", case_id, "Regie voeren en evaluatie voorbereiden", voortgang=f"Ronde {round_number}.",
+                    overlast_aanhoudend="ja", vraag=question)
+
+        # The casusregisseur finishes before the partners in odd rounds, after them in even ones.
+        if round_number % 2:
+            prepare_evaluation()
         for organisation_id in agreed:
             flow.do(username[organisation_id], case_id, "Afgesproken actie uitvoeren",
                     uitgevoerd_op=flow.today().isoformat(), actie_resultaat=f"Ronde {round_number} gedaan.")
             done.append(organisation_id)
-        flow.do("ggd", case_id, "Regie voeren en evaluatie voorbereiden", voortgang=f"Ronde {round_number}.",
-                overlast_aanhoudend="ja", vraag="Doorgaan met een nieuwe actie?")
+        if not round_number % 2:
+            prepare_evaluation()
         assert flow.case(case_id)["stage"] == "evaluatie"
+        [entry] = [i for i in flow.meeting_of(case_id)["items"] if i["case_id"] == case_id]
+        assert (entry["kind"], entry["question"]) == ("evaluation", question)
 
         # The evaluation decides regie again: one action, alternating partners; both every third round.
         first, second = (zorg, ggd) if round_number % 2 else (ggd, zorg)

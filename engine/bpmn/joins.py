@@ -41,12 +41,13 @@ def _common_ancestor(tasks: list[Task]) -> Task:
     return path[lowest]
 
 
-def _merge_changes(into: dict[str, Any], base: dict[str, Any], branch: dict[str, Any]) -> None:
+def merge_changes(into: dict[str, Any], base: dict[str, Any], branch: dict[str, Any]) -> None:
+    """Copy into `into` what `branch` changed relative to `base`, the data it started from."""
     for key, value in branch.items():
         if key in base and base[key] == value:
             continue
         if isinstance(value, dict) and isinstance(base.get(key), dict) and isinstance(into.get(key), dict):
-            _merge_changes(into[key], base[key], value)
+            merge_changes(into[key], base[key], value)
         else:
             into[key] = copy.deepcopy(value)
 
@@ -61,7 +62,7 @@ def merge_branches(spec: UnstructuredJoin, my_task: Task) -> None:
     base = _common_ancestor(branches).data
     data = copy.deepcopy(base)
     for branch in branches:
-        _merge_changes(data, base, branch.data)
+        merge_changes(data, base, branch.data)
     for task in others:
         # As SpiffWorkflow does: after a reset inside a branch, drop what the old branch left behind.
         if task.has_state(TaskState.COMPLETED):

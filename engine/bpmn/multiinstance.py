@@ -17,19 +17,25 @@ The parser builds these instead of SpiffWorkflow's; the serializer restores stor
 #   own item; it comes back unchanged when the task completes. Cases saved by earlier versions carry a
 #   leaked item in their data; it is shadowed the same way, so they run on.
 # - an output collection that is not the input collection (updated in place) starts empty;
-# - finished instances are merged back without their item variables.
+# - finished instances are merged back without their item variables, and (as at our joins, see
+#   joins.py) only with what they changed: parallel instances all start from the data at the start of
+#   the run, so an instance that left a variable alone must not overwrite what another one wrote.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.mixins import multiinstance_task as mixins
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
-from SpiffWorkflow.util.deep_merge import DeepMerge
+
+from engine.bpmn.joins import merge_changes
 
 # Where a run keeps the outer values of the variables its items shadow (internal data is saved too).
 SHADOWED_KEY = "ketenregie_shadowed"
+# The data parallel instances started from, while they run (only when instances are merged back whole).
+BASE_KEY = "ketenregie_instance_base"
 
 
 class _InstanceScopedItems(mixins.MultiInstanceTask):
@@ -48,20 +54,28 @@ class _InstanceScopedItems(mixins.MultiInstanceTask):
         in_place = source is not None and output is not None and output.bpmn_id == source.bpmn_id
         if isinstance(output, TaskDataReference) and not in_place:
             my_task.data.pop(output.bpmn_id, None)
+        if isinstance(self, mixins.ParallelMultiInstanceTask) and not self._collects_output():
+            my_task.internal_data[BASE_KEY] = copy.deepcopy(my_task.data)
         return ready
 
+    def _collects_output(self) -> bool:
+        return self.data_output is not None and self.output_item is not None
+
     def merge_child(self, workflow: Any, child: Any) -> None:
-        if self.data_output is not None and self.output_item is not None:
+        if self._collects_output():
             # Only the output item goes into the output collection; nothing else is merged.
             super().merge_child(workflow, child)
             return
         my_task = child.parent
         local = self.instance_variables()
-        DeepMerge.merge(my_task.data, {key: value for key, value in child.data.items() if key not in local})
+        # A sequential instance started from the task's data as it is now (one instance at a time).
+        base = my_task.internal_data.get(BASE_KEY, my_task.data)
+        merge_changes(my_task.data, base, {key: value for key, value in child.data.items() if key not in local})
         my_task.internal_data["merged"].append(str(child.id))
 
     def _on_complete_hook(self, my_task: Any) -> None:
         # Before the tasks after this one inherit its data.
+        my_task.internal_data.pop(BASE_KEY, None)
         for name, value in my_task.internal_data.pop(SHADOWED_KEY, {}).items():
             my_task.data.setdefault(name, value)
         super()._on_complete_hook(my_task)

@@ -28,9 +28,10 @@ execution is dropped (our own database keeps the audit trail), so a long-lived c
 # still open (its split is the common ancestor), so a gateway loop inside one open parallel branch
 # still deepens the tree; check_progress() stops such a case before SpiffWorkflow's depth limit.
 # Also dropped: finished iterations of a running standard loop (merged into the loop task already).
-# Behaviour change versus plain SpiffWorkflow: UnstructuredJoin._run_hook merges the data of every
+# Behaviour change versus plain SpiffWorkflow: a join (joins.merge_branches) merges the data of every
 # finished, non-ancestor instance of its join; instances from earlier loop rounds are gone after
-# compaction, so their branch data no longer leaks into later rounds.
+# compaction, so their branch data no longer leaks into later rounds. The split a join measures branch
+# changes against is the common ancestor of its open branches, so compaction keeps it.
 
 from __future__ import annotations
 

@@ -355,3 +355,24 @@ def test_saved_specs_restore_the_instance_scoped_multi_instance_task():
 
     assert type(case.spec.task_specs["Task_actie"]) is type(parsed.spec.task_specs["Task_actie"])
     assert type(case.spec.task_specs["Task_actie"]).__module__ == "engine.bpmn.multiinstance"
+
+
+@pytest.mark.parametrize("sequential", [False, True], ids=["parallel", "sequential"])
+def test_instances_merge_back_only_what_they_changed(sequential):
+    diagram = gateway_loop(sequential=sequential, output=None)
+    case = Case("mi_loop.bpmn", sources={"mi_loop.bpmn": diagram}, data={"stand": "oud", "telling": {"a": 0}})
+
+    for round_number in (1, 2):
+        [planning] = [t for t in case.ready(T0) if t.title == PLANNEN]
+        complete(case, planning.task_id, {"acties": [{"nr": 0}, {"nr": 1}], "opnieuw": round_number == 1})
+        for nr in (0, 1):
+            # In parallel both instances are open with copies of the same data; the second one
+            # leaves `stand` alone and must not put the old value back.
+            task = next(t for t in case.ready(T0) if t.title == ACTIE)
+            submitted = {"stand": f"ronde {round_number}"} if nr == 0 else {"telling": {"a": round_number}}
+            complete(case, task.task_id, submitted)
+
+    assert case.status() == "completed"
+    data = case.data()
+    assert (data["stand"], data["telling"]) == ("ronde 2", {"a": 2})
+    assert "actie" not in data

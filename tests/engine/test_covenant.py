@@ -46,16 +46,16 @@ def test_loading_records_each_new_version_once_with_who_and_when(app, make_user)
     from engine.accounts import Actor
 
     admin = Actor.of(make_user("beheer", organisation="Gemeente Zoetermeer", kind="gemeente", roles=("admin",)))
-    changed = TEXT.replace('versie: "2026.1"', 'versie: "2026.2"')
+    changed = TEXT.replace('versie: "2026.2"', 'versie: "2026.3"')
 
     same = covenant.load_covenant(db.session, text=TEXT, source="again")
     new = covenant.load_covenant(db.session, text=changed, source="api", actor=admin)
     db.session.commit()
 
     versions = db.session.scalars(select(covenant.CovenantVersion).order_by(covenant.CovenantVersion.id)).all()
-    assert [v.version for v in versions] == ["2026.1", "2026.2"]
+    assert [v.version for v in versions] == ["2026.2", "2026.3"]
     assert same.id == versions[0].id and new.loaded_by_id == admin.user_id and new.loaded_at is not None
-    assert covenant.current_covenant(db.session).version == "2026.2"
+    assert covenant.current_covenant(db.session).version == "2026.3"
 
 
 def test_disclose_leaves_out_and_names_what_may_not_be_read():

@@ -4,10 +4,13 @@ never receive the vulnerability signals."""
 
 from __future__ import annotations
 
+import json
+
 from api.extensions import db
 from engine import covenant
 from engine.covenant import CovenantVersion
 from tests.conftest import COVENANT
+from tests.processes.flow import ROOT
 
 GGZ_WOONGEDRAG = 'woongedrag: {lezen: true, schrijven: true, grond: "AVG art. 6 lid 1 sub e; convenant art. 6 (casus'
 GGZ_PROCES = ('  ggz:\n    procesgegevens: {lezen: true, schrijven: true,')
@@ -137,3 +140,33 @@ def test_a_police_login_never_sees_the_vulnerability_signals_on_the_pages(flow):
     assert case_page.status_code == 200
     assert "Verward gedrag" not in case_page.get_data(as_text=True)
     assert "Zijn er signalen dat de huurder kwetsbaar is?" in case_page.get_data(as_text=True)  # named as shielded
+
+
+def test_check_covenant_is_clean_on_the_shipped_covenant_diagrams_and_forms(app, flow):
+    app.config["FORMS_DIR"] = str(ROOT / "forms")
+
+    result = app.test_cli_runner().invoke(args=["check-covenant"])
+
+    assert result.exit_code == 0, result.output
+    assert "is coherent" in result.output
+
+
+def test_check_covenant_reports_every_conflict_and_exits_1(app, flow, tmp_path):
+    strict = tmp_path / "convenant.yaml"
+    strict.write_text(_strict_ggz(), encoding="utf-8")
+    melding = json.loads((ROOT / "forms" / "melding.form").read_text(encoding="utf-8"))
+    for component in melding["components"]:
+        if component.get("key") == "signalen":
+            component["properties"]["categorie"] = "woongedrag"
+    (tmp_path / "melding.form").write_text(json.dumps(melding), encoding="utf-8")
+    app.config["FORMS_DIR"] = str(tmp_path)
+
+    result = app.test_cli_runner().invoke(args=["check-covenant", str(strict)])
+
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    ggz = [line for line in lines if "GGZ Delfland" in line]
+    assert any("as casusregisseur" in line and "'woongedrag'" in line for line in ggz)
+    assert any("as actie" in line and "'uitgevoerd_op'" in line for line in ggz)
+    assert any("forms.melding" in line and "'signalen'" in line and "'zorg'" in line for line in lines)
+    assert not any("Gemeente Zoetermeer" in line for line in lines)  # only what conflicts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import access, audit, catalog, execution, history
+from engine import access, audit, case_data, catalog, execution, history
 from engine.accounts import Actor
 from engine.bpmn import runtime, sandbox, state
 from engine.clock import utcnow
@@ -154,6 +154,7 @@ class CaseDetail:
     participants: Sequence[tuple[CaseParticipant, Organisation]]
     case_roles: Sequence[tuple[CaseRoleAssignment, Organisation]]
     completed_elements: list[str]
+    variables: dict[str, Any] = field(default_factory=dict)  # all of them: filter with engine.disclosure
 
 
 def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
@@ -177,7 +178,7 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
         .order_by(CaseRoleAssignment.case_role)
     ).all())
     return CaseDetail(case, activities, items, timers, history.events_of(session, case.id), participants, roles,
-                      completed)
+                      completed, case_data.variables_of(workflow) if workflow is not None else {})
 
 
 def assign_case_role(

@@ -188,6 +188,15 @@ def spec_for(version: ProcessVersion) -> tuple[Any, dict[str, Any]]:
         return _spec_cache[key]
 
 
+def element_name(version: ProcessVersion, element_id: str | None) -> str | None:
+    """The name the modeller gave an element of the version's own process (e.g. an end event)."""
+    if not element_id:
+        return None
+    spec, _ = spec_for(version)
+    task_spec = spec.task_specs.get(element_id)
+    return (task_spec.bpmn_name or element_id) if task_spec is not None else None
+
+
 def clear_spec_cache() -> None:
     """Forget cached specs (tests reuse database ids across runs)."""
     with _spec_lock:

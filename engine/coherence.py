@@ -161,11 +161,11 @@ def check_deployment(
 
 
 def check_case_role(
-    session: Session, covenant: Covenant, case: Case, organisation: Organisation, as_: str,
+    session: Session, covenant: Covenant, version: ProcessVersion, organisation: Organisation, as_: str,
     targets: Mapping[str, RoleTarget], *, field: str,
 ) -> list[Problem]:
-    """Problems (at `field`) when `organisation` could not complete what it would receive in `case` as `as_`."""
-    version = case.process_version
+    """Problems (at `field`) when `organisation` could not complete what it would receive as `as_` in a
+    case of `version` (with its called processes)."""
     tasks = tasks_for([TaskRef.of(t) for t in version.human_tasks or []], targets, as_)
     return [c.problem(field) for c in organisation_conflicts(covenant, organisation, tasks, version.forms or {},
                                                               as_=as_)]
@@ -237,8 +237,9 @@ def case_role_holders_conflicts(session: Session, covenant: Covenant) -> list[Pr
     )
     problems = []
     for assignment, organisation, case in rows:
-        for problem in check_case_role(session, covenant, case, organisation, assignment.case_role, targets,
-                                       field=f"cases.{case.reference}.{assignment.case_role}"):
+        where = f"cases.{case.reference}.{assignment.case_role}"
+        for problem in check_case_role(session, covenant, case.process_version, organisation,
+                                       assignment.case_role, targets, field=where):
             problems.append(Problem(f"Case {case.reference}: {problem.message}", problem.element,
                                     problem.line, "case_role"))
     return problems

@@ -343,13 +343,14 @@ def _capability_problems(session: Session, case: Case, outcome: OutcomeInput, na
     problems = []
     regisseur = outcome.casusregisseur_organisation_id
     if regisseur in names:
-        problems += coherence.check_case_role(session, covenant, case, _organisation(session, regisseur),
-                                              CASUSREGISSEUR, targets, field="casusregisseur_organisation_id")
+        problems += coherence.check_case_role(session, covenant, case.process_version,
+                                              _organisation(session, regisseur), CASUSREGISSEUR, targets,
+                                              field="casusregisseur_organisation_id")
     for i, action in enumerate(outcome.actions):
         if action.organisation_id in names:
             partner = _organisation(session, action.organisation_id)
-            problems += coherence.check_case_role(session, covenant, case, partner, coherence.ACTION, targets,
-                                                  field=f"actions.{i}.organisation_id")
+            problems += coherence.check_case_role(session, covenant, case.process_version, partner,
+                                                  coherence.ACTION, targets, field=f"actions.{i}.organisation_id")
     return problems
 
 
@@ -370,8 +371,8 @@ def change_casusregisseur(
     if organisation is None:
         raise InvalidInputError("There is no such organisation.",
                                 problems=[Problem("There is no such organisation.", "organisation_id")])
-    coherence.refuse(coherence.check_case_role(session, current_covenant(session), case, organisation, CASUSREGISSEUR,
-                                               role_targets(session), field="organisation_id"),
+    coherence.refuse(coherence.check_case_role(session, current_covenant(session), case.process_version, organisation,
+                                               CASUSREGISSEUR, role_targets(session), field="organisation_id"),
                      f"{organisation.name} cannot be casusregisseur")
     current = session.get(CaseRoleAssignment, (case_id, CASUSREGISSEUR))
     if current is not None and current.organisation_id == organisation_id:

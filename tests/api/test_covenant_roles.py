@@ -171,3 +171,15 @@ def test_check_covenant_reports_every_conflict_and_exits_1(app, flow, tmp_path):
     assert any("as actie" in line and "'uitgevoerd_op'" in line for line in ggz)
     assert any("forms.melding" in line and "'signalen'" in line and "'zorg'" in line for line in lines)
     assert not any("Gemeente Zoetermeer" in line for line in lines)  # only what conflicts
+
+
+def test_an_organisation_that_could_not_carry_on_as_melder_cannot_start_a_case(flow):
+    response = flow.client.post("/api/v1/cases", headers=flow.headers("politie"),
+                                json={"process": "woonoverlast", "data": {"titel": "Overlast Dorpsstraat 12"}})
+
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert errors and all(e["field"] == "process" for e in errors)
+    assert any("Politie Zoetermeer" in e["message"] and "'soort_overlast'" in e["message"]
+               and "'melding'" in e["message"] and "as melder" in e["message"] for e in errors)
+    assert flow.client.get("/api/v1/cases", headers=flow.headers("coordinator")).get_json() == []

@@ -12,7 +12,7 @@ from api import presenters
 from api.auth import current_actor
 from api.extensions import db
 from api.schemas import CaseDetailSchema, CaseSummarySchema, PageArgsSchema
-from engine import audit, cases, disclosure
+from engine import audit, cases, catalog, disclosure
 from engine.covenant import current_covenant, current_version
 from engine.models import CaseStatus, Organisation, User
 
@@ -35,11 +35,13 @@ def case_detail_payload(case_id: int, *, purpose: str = "casusbehandeling") -> d
     """The case as the caller may see it. The read is logged before anything is returned."""
     actor = current_actor()
     detail = cases.case_detail(db.session, actor, case_id)
-    seen = disclosure.disclose_case(db.session, actor, detail.case, detail.history)
+    seen = disclosure.disclose_case(db.session, actor, detail.case, detail.history, detail.variables)
     user_ids = {e.actor_user_id for e in detail.history if e.actor_user_id}
     users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(user_ids)))} if user_ids else {}
     organisations = {o.id: o for o in db.session.scalars(db.select(Organisation))}
-    payload = presenters.case_detail(detail, seen, users, organisations)
+    payload = presenters.case_detail(detail, seen, users, organisations,
+                                     end_event_name=catalog.element_name(detail.case.process_version,
+                                                                         detail.case.end_event))
     log_reads([seen.access(detail.case, purpose)])
     return payload
 

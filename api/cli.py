@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from api.extensions import db
 from api.meetings import schedule as meeting_schedule
-from engine import accounts, audit, catalog, covenant, demo, roles
+from engine import accounts, audit, catalog, coherence, covenant, demo, roles
 from engine.errors import EngineError
 from engine.forms import load_forms
 from engine.models import OrganisationKind, Role
@@ -194,6 +194,31 @@ def load_covenant_command(path: str | None) -> None:
                f"loaded {row.loaded_at:%Y-%m-%d %H:%M} UTC).")
 
 
+@click.command("check-covenant")
+@click.argument("path", required=False)
+@with_appcontext
+def check_covenant_command(path: str | None) -> None:
+    """Report every conflict between the covenant (in force, or the file PATH), the deployed diagrams,
+    the forms in forms/ and the organisations; exit 1 on any conflict, 0 when coherent."""
+    from pathlib import Path
+
+    try:
+        policy = covenant.parse_covenant(Path(path).read_text(encoding="utf-8")) if path \
+            else covenant.current_covenant(db.session)
+        problems = coherence.installation_conflicts(db.session, policy)
+        problems += coherence.forms_dictionary_conflicts(policy, load_forms(current_app.config["FORMS_DIR"]))
+    except EngineError as error:
+        _fail(error)
+    for problem in problems:
+        where = f"{problem.element}" + (f" (line {problem.line})" if problem.line else "")
+        click.echo(f"CONFLICT [{problem.code}] {where}: {problem.message}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} conflict(s) between covenant {policy.version}, the diagrams and the forms.",
+                   err=True)
+        raise SystemExit(1)
+    click.echo(f"Covenant {policy.version} is coherent with the deployed diagrams, the forms and the organisations.")
+
+
 @click.command("verify-access-log")
 @with_appcontext
 def verify_access_log_command() -> None:
@@ -207,7 +232,7 @@ def verify_access_log_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (load_covenant_command, verify_access_log_command, create_organisation_command,
-                    create_user_command, seed_demo_command, map_role_command, deploy_processes_command,
-                    timers_command, serve_command):
+    for command in (load_covenant_command, check_covenant_command, verify_access_log_command,
+                    create_organisation_command, create_user_command, seed_demo_command, map_role_command,
+                    deploy_processes_command, timers_command, serve_command):
         app.cli.add_command(command)

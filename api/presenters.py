@@ -80,10 +80,16 @@ def event(
 
 
 def case_detail(
-    detail: CaseDetail, seen: CaseDisclosure, users: dict[int, User], organisations: dict[int, Organisation]
+    detail: CaseDetail, seen: CaseDisclosure, users: dict[int, User], organisations: dict[int, Organisation],
+    *, end_event_name: str | None = None,
 ) -> dict[str, Any]:
-    out = case_summary(detail.case, seen.title)
+    case = detail.case
+    out = case_summary(case, seen.title)
     out.update(
+        result=case.result,
+        end_event={"id": case.end_event, "name": end_event_name or case.end_event} if case.end_event else None,
+        data=seen.variables,
+        shielded=seen.shielded_variables,
         current_activities=[{"id": i, "name": n} for i, n in detail.current_activities],
         open_work_items=[work_item(i) for i in detail.open_work_items],
         pending_timers=[timer(t) for t in detail.pending_timers],

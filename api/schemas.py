@@ -100,7 +100,20 @@ class CaseSummarySchema(ma.Schema):
     error = ma.fields.Nested(CaseErrorSchema, allow_none=True)
 
 
+class EndEventSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+
+
 class CaseDetailSchema(CaseSummarySchema):
+    result = ma.fields.String(allow_none=True, metadata={"description": "The result recorded when the case closed"})
+    end_event = ma.fields.Nested(EndEventSchema, allow_none=True,
+                                 metadata={"description": "The end event a completed case reached"})
+    data = ma.fields.Dict(required=True, metadata={
+        "description": "Case variables the covenant lets you read; those without a data category only for the "
+                       "coordinator"})
+    shielded = ma.fields.List(ma.fields.String(), required=True,
+                              metadata={"description": "Case variables left out: you may not read them"})
     current_activities = ma.fields.List(ma.fields.Nested(ActivitySchema), required=True)
     open_work_items = ma.fields.List(ma.fields.Nested(WorkItemSchema), required=True)
     pending_timers = ma.fields.List(ma.fields.Nested(TimerSchema), required=True)

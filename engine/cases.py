@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import access, audit, catalog, execution, history
+from engine import access, audit, case_data, catalog, coherence, execution, history
 from engine.accounts import Actor
 from engine.bpmn import runtime, sandbox, state
 from engine.clock import utcnow
@@ -48,6 +48,10 @@ def start_case(session: Session, *, process_key: str, data: Mapping[str, Any], a
     categories = categorise_start_data(covenant, data)
     check_write(covenant, actor.organisation_kind, categories)
     version = catalog.newest_version(session, process_key)
+    # The reporting organisation receives the melder's tasks: refuse a start it could never carry on.
+    coherence.refuse(coherence.check_case_role(session, covenant, version, _organisation(session, actor),
+                                               MELDER, role_targets(session), field="process"),
+                     "You cannot report this case")
     now = utcnow()
     case = Case(
         reference=next_reference(session, now),
@@ -82,6 +86,13 @@ def start_case(session: Session, *, process_key: str, data: Mapping[str, Any], a
         return execution.mark_error(session, case, message, element=element, actor=actor, now=now)
     # new_workflow ran the engine up to the first waiting point: what remains is to save and sync.
     return execution.sync(session, case, workflow, actor=actor, now=now)
+
+
+def _organisation(session: Session, actor: Actor) -> Organisation:
+    organisation = session.get(Organisation, actor.organisation_id)
+    if organisation is None:
+        raise NotFoundError("Your organisation does not exist.")
+    return organisation
 
 
 def _check_start_data(data: Any) -> None:
@@ -154,6 +165,7 @@ class CaseDetail:
     participants: Sequence[tuple[CaseParticipant, Organisation]]
     case_roles: Sequence[tuple[CaseRoleAssignment, Organisation]]
     completed_elements: list[str]
+    variables: dict[str, Any] = field(default_factory=dict)  # all of them: filter with engine.disclosure
 
 
 def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
@@ -177,7 +189,7 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
         .order_by(CaseRoleAssignment.case_role)
     ).all())
     return CaseDetail(case, activities, items, timers, history.events_of(session, case.id), participants, roles,
-                      completed)
+                      completed, case_data.variables_of(workflow) if workflow is not None else {})
 
 
 def assign_case_role(

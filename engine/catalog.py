@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import coherence
 from engine.accounts import Actor
 from engine.bpmn import state
 from engine.bpmn.parser import NSMAP, load_xml
@@ -58,7 +59,7 @@ def deploy_process(
         form_exists=lambda key: normalise_form_key(key) in forms,
         extra_bpmn=others,
     )
-    _check_form_categories(session, parsed, forms)
+    _check_covenant(session, parsed, forms, targets)
     digest = hashlib.sha256(xml).hexdigest()
     existing = session.scalar(
         select(ProcessVersion).where(ProcessVersion.process_key == parsed.process_id, ProcessVersion.sha256 == digest)
@@ -88,8 +89,12 @@ def deploy_process(
     return version, True
 
 
-def _check_form_categories(session: Session, parsed: Any, forms: Mapping[str, Mapping[str, Any]]) -> None:
-    """Every field of every form the diagram uses must carry a data category the covenant knows."""
+def _check_covenant(
+    session: Session, parsed: Any, forms: Mapping[str, Mapping[str, Any]], targets: Mapping[str, Any]
+) -> None:
+    """Every field of every form the diagram uses must carry a data category the covenant knows, the
+    same category as the covenant's field dictionary gives its name, and a task routed to a fixed
+    organisation must ask only what that organisation's kind may write."""
     covenant = current_covenant(session)
     problems = []
     for task in parsed.human_tasks:
@@ -98,8 +103,9 @@ def _check_form_categories(session: Session, parsed: Any, forms: Mapping[str, Ma
         for problem in uncategorised_form_fields(forms[normalise_form_key(task.form_key)], covenant):
             problems.append(Problem(f"Form '{task.form_key}' of task '{task.title}': {problem.message}",
                                     element=task.spec_name, line=task.line, code="uncategorised_field"))
+    problems += coherence.check_deployment(session, covenant, parsed.human_tasks, forms, targets)
     if problems:
-        raise DiagramError(f"{len(problems)} form field(s) without a covenant data category.", problems=problems)
+        raise DiagramError(f"{len(problems)} form field(s) or task(s) contradict the covenant.", problems=problems)
 
 
 def deploy_directory(
@@ -180,6 +186,15 @@ def spec_for(version: ProcessVersion) -> tuple[Any, dict[str, Any]]:
         if key not in _spec_cache:
             _spec_cache[key] = state.load_spec(version.spec)
         return _spec_cache[key]
+
+
+def element_name(version: ProcessVersion, element_id: str | None) -> str | None:
+    """The name the modeller gave an element of the version's own process (e.g. an end event)."""
+    if not element_id:
+        return None
+    spec, _ = spec_for(version)
+    task_spec = spec.task_specs.get(element_id)
+    return (task_spec.bpmn_name or element_id) if task_spec is not None else None
 
 
 def clear_spec_cache() -> None:

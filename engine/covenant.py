@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from engine import coherence
 from engine.accounts import Actor
 from engine.clock import utcnow
 from engine.db import Base
@@ -139,11 +140,19 @@ _lock = threading.Lock()
 
 
 def load_covenant(session: Session, *, text: str, source: str, actor: Actor | None = None) -> CovenantVersion:
-    """Store a covenant version if its content is new (recording who and when); return the stored row."""
+    """Store a covenant version if its content is new (recording who and when); return the stored row.
+
+    Refused (InvalidInputError listing each item) when the new version would break running work:
+    see engine.coherence.running_work_conflicts."""
     covenant = parse_covenant(text)
     existing = session.scalar(select(CovenantVersion).where(CovenantVersion.sha256 == covenant.sha256))
     if existing is not None:
         return existing
+    broken = coherence.running_work_conflicts(session, covenant)
+    if broken:
+        raise InvalidInputError(
+            f"Covenant {covenant.version} would break running work ({len(broken)} problem(s)); nothing was "
+            "changed. Finish or move that work, or adjust the covenant.", problems=broken)
     row = CovenantVersion(version=covenant.version, sha256=covenant.sha256, content=text, source=source[:300],
                           loaded_at=utcnow(), loaded_by_id=actor.user_id if actor else None)
     session.add(row)
@@ -200,14 +209,33 @@ def categorise_start_data(covenant: Covenant, data: Mapping[str, Any]) -> dict[s
     return {k: covenant.fields[k] for k in data}
 
 
-def check_write(covenant: Covenant, kind: OrganisationKind, categories: Mapping[str, str | None]) -> None:
-    denied = [k for k, c in categories.items() if not covenant.may_write(kind, c)]
+def check_write(
+    covenant: Covenant, kind: OrganisationKind, categories: Mapping[str, str | None],
+    values: Mapping[str, Any] | None = None,
+) -> None:
+    """Refuse fields `kind` may not write. With `values`, a field left empty is not a write: a form
+    submits every field, also those meant for another partner (e.g. an action's care report)."""
+    denied = [k for k, c in categories.items()
+              if not covenant.may_write(kind, c) and (values is None or not is_empty(values.get(k)))]
     if denied:
         raise PermissionDeniedError(
             "The covenant does not allow your organisation to record these fields.",
             problems=[Problem(f"Category {categories[k]!r} may not be written by a {kind.value}.", f"data.{k}")
                       for k in denied],
         )
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def category_of(covenant: Covenant, key: str, recorded: str | None) -> str | None:
+    """The field dictionary decides a field's category; otherwise the one recorded with the data.
+
+    Deploying refuses forms that contradict the dictionary, so the two differ only for data recorded
+    before a covenant version corrected a category: the covenant in force then wins.
+    """
+    return covenant.fields.get(key) or recorded
 
 
 def disclose(
@@ -217,7 +245,7 @@ def disclose(
     """Only what `kind` may read; every other field is named in `shielded`, its value left out."""
     out = Disclosure()
     for key, value in (values or {}).items():
-        category = (categories or {}).get(key)
+        category = category_of(covenant, key, (categories or {}).get(key))
         if covenant.may_read(kind, category):
             out.values[key] = value
             if category:

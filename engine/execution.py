@@ -19,7 +19,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import agenda, catalog, history, stages
+from engine import agenda, case_data, catalog, history, stages
 from engine.accounts import Actor
 from engine.bpmn import runtime, sandbox, state
 from engine.calendar import script_functions
@@ -138,6 +138,7 @@ def sync(session: Session, case: Case, workflow: Any, *, actor: Actor | None, no
             case.status = CaseStatus.COMPLETED
             case.closed_at = now
             case.result = _result_of(workflow)
+            case.end_event = case_data.end_event_of(workflow)
             stages.leave_stage(session, case, now=now)
             history.record(session, case, "case_completed", "De casus is afgesloten.", at=now, actor=actor)
     elif case.status is not CaseStatus.SUSPENDED:

@@ -152,7 +152,10 @@ def _field_for(component: Mapping[str, Any]) -> ma.fields.Field:
             validators.append(ma.validate.Range(min=rules.get("min"), max=rules.get("max")))
         return ma.fields.Float(validate=validators, **options)
     if kind == "checkbox":
-        return ma.fields.Boolean(**options)
+        if required:
+            # form-js reads `required` on a checkbox as "must be checked", so false is no answer.
+            validators.append(ma.validate.Equal(True, error="This box must be checked."))
+        return ma.fields.Boolean(validate=validators, **options)
     if kind in ("select", "radio"):
         if allowed:
             validators.append(ma.validate.OneOf(allowed, error="Choose one of the options."))

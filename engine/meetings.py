@@ -15,14 +15,15 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import agenda, cases, execution, history
+from engine import agenda, cases, coherence, execution, history
 from engine.accounts import Actor
 from engine.bpmn import runtime
 from engine.calendar import AMSTERDAM, END_OF_WORKING_DAY
 from engine.clock import utcnow
+from engine.covenant import current_covenant
 from engine.errors import ConflictError, InvalidInputError, NotFoundError, Problem
 from engine.models import AgendaItem, Case, CaseRoleAssignment, CaseStatus, Meeting, MeetingStatus, Organisation
-from engine.roles import CASUSREGISSEUR
+from engine.roles import CASUSREGISSEUR, role_targets
 
 REGIE = "regie"
 DECISIONS = (REGIE, "laatstekanscontract", "rechter", "afsluiten")
@@ -329,9 +330,34 @@ def _check_outcome(session: Session, case: Case, outcome: OutcomeInput, *, today
             problems.append(Problem("Describe the action.", f"actions.{i}.description"))
         if not today <= action.due_date <= latest:
             problems.append(Problem("The due date falls from today and within a year.", f"actions.{i}.due_date"))
+    problems += _capability_problems(session, case, outcome, names)
     if problems:
         raise InvalidInputError("The outcome is not valid; nothing was recorded.", problems=problems)
     return names
+
+
+def _capability_problems(session: Session, case: Case, outcome: OutcomeInput, names: dict[int, str]) -> list[Problem]:
+    """An organisation the meeting names must be able to complete what it would receive (the covenant
+    decides which categories its kind may write; the case's diagrams and forms what is required)."""
+    covenant, targets = current_covenant(session), role_targets(session)
+    problems = []
+    regisseur = outcome.casusregisseur_organisation_id
+    if regisseur in names:
+        problems += coherence.check_case_role(session, covenant, case.process_version,
+                                              _organisation(session, regisseur), CASUSREGISSEUR, targets,
+                                              field="casusregisseur_organisation_id")
+    for i, action in enumerate(outcome.actions):
+        if action.organisation_id in names:
+            partner = _organisation(session, action.organisation_id)
+            problems += coherence.check_case_role(session, covenant, case.process_version, partner,
+                                                  coherence.ACTION, targets, field=f"actions.{i}.organisation_id")
+    return problems
+
+
+def _organisation(session: Session, organisation_id: int) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    assert organisation is not None  # checked by the caller
+    return organisation
 
 
 def change_casusregisseur(
@@ -341,9 +367,13 @@ def change_casusregisseur(
     case = execution.lock_case(session, case_id)
     if case.status in (CaseStatus.COMPLETED, CaseStatus.TERMINATED):
         raise ConflictError("The case is closed.")
-    if session.get(Organisation, organisation_id) is None:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
         raise InvalidInputError("There is no such organisation.",
                                 problems=[Problem("There is no such organisation.", "organisation_id")])
+    coherence.refuse(coherence.check_case_role(session, current_covenant(session), case.process_version, organisation,
+                                               CASUSREGISSEUR, role_targets(session), field="organisation_id"),
+                     f"{organisation.name} cannot be casusregisseur")
     current = session.get(CaseRoleAssignment, (case_id, CASUSREGISSEUR))
     if current is not None and current.organisation_id == organisation_id:
         return execution.Outcome(case)

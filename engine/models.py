@@ -166,6 +166,8 @@ class Case(Base):
     # The person the case is about (as the melder named them), for subject-access requests.
     subject: Mapped[str | None] = mapped_column(String(200), index=True)
     result: Mapped[str | None] = mapped_column(String(100))
+    # The BPMN id of the end event a completed case reached (its own process, not a called one).
+    end_event: Mapped[str | None] = mapped_column(String(200))
     legal_hold_reason: Mapped[str | None] = mapped_column(Text)
     destroyed_at: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(default=1)

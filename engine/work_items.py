@@ -100,7 +100,7 @@ def complete(session: Session, actor: Actor, item_id: int, data: Any) -> executi
     covenant = current_covenant(session)
     categories = categories_of_form(form) if form is not None else categorise_start_data(covenant, submitted)
     categories = {k: categories.get(k) for k in submitted}
-    check_write(covenant, actor.organisation_kind, categories)
+    check_write(covenant, actor.organisation_kind, categories, values=submitted)
     now = utcnow()
     if item.kind is WorkItemKind.ESCALATION:
         return _close_escalation(session, actor, case, item, submitted, now)

@@ -40,6 +40,7 @@ _EXACT = {
     "Missing data for required field.": "Dit veld is verplicht.",
     "Field may not be null.": "Dit veld is verplicht.",
     "This field is required.": "Dit veld is verplicht.",
+    "This box must be checked.": "Vink dit vakje aan.",
     "Unknown field.": "Dit veld hoort niet bij het formulier.",
     "Not a valid number.": "Vul een getal in.",
     "Not a valid integer.": "Vul een geheel getal in.",
@@ -70,6 +71,11 @@ _PATTERNS = [
     (re.compile(r"An organisation named '(.*)' already exists\."), "Er bestaat al een organisatie ‘{0}’."),
     (re.compile(r"A user named '(.*)' already exists\."), "Er bestaat al een gebruiker ‘{0}’."),
     (re.compile(r"There is no organisation named '(.*)'\."), "Er is geen organisatie ‘{0}’."),
+    # engine.coherence: a partner the covenant does not let do the work it would receive.
+    (re.compile(r"(.+) \((\w+)\) cannot complete task '(.*)' as (\S+): required field '(\w+)' has category "
+                r"'(\w+)', which the covenant does not let a \w+ write\."),
+     "{0} ({1}) kan taak ‘{2}’ als {3} niet afronden: het verplichte veld ‘{4}’ is {5}, en het convenant laat "
+     "een {1} dat niet vastleggen."),
 ]
 
 # Diagram problem codes (engine/bpmn/validation.py) with a Dutch heading; the detail stays English.

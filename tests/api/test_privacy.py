@@ -26,12 +26,13 @@ def test_start_data_without_a_covenant_category_is_refused(client, world):
 
 
 def test_an_organisation_cannot_record_a_category_it_may_not_write(client, world):
-    # The corporation may not record health data (AVG art. 9) at all.
-    response = client.post("/api/v1/cases", headers=world["eva"],
-                           json={"process": "overlast_test", "data": {"titel": "x", "kwetsbaar": "dementie"}})
+    # The corporation may not record criminal data (AVG art. 10) at all. (Health data it may pass on
+    # as a signal of vulnerability, write-only: see processes/convenant.yaml.)
+    response = client.post("/api/v1/cases", headers=world["eva"], json={
+        "process": "overlast_test", "data": {"titel": "x", "politie_registratie": "BVH 2026-123"}})
 
     assert response.status_code == 403
-    assert response.get_json()["problems"][0]["element"] == "data.kwetsbaar"
+    assert response.get_json()["problems"][0]["element"] == "data.politie_registratie"
     assert client.get("/api/v1/cases", headers=world["sanne"]).get_json() == []
 
 

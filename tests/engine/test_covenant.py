@@ -46,16 +46,16 @@ def test_loading_records_each_new_version_once_with_who_and_when(app, make_user)
     from engine.accounts import Actor
 
     admin = Actor.of(make_user("beheer", organisation="Gemeente Zoetermeer", kind="gemeente", roles=("admin",)))
-    changed = TEXT.replace('versie: "2026.1"', 'versie: "2026.2"')
+    changed = TEXT.replace('versie: "2026.2"', 'versie: "2026.3"')
 
     same = covenant.load_covenant(db.session, text=TEXT, source="again")
     new = covenant.load_covenant(db.session, text=changed, source="api", actor=admin)
     db.session.commit()
 
     versions = db.session.scalars(select(covenant.CovenantVersion).order_by(covenant.CovenantVersion.id)).all()
-    assert [v.version for v in versions] == ["2026.1", "2026.2"]
+    assert [v.version for v in versions] == ["2026.2", "2026.3"]
     assert same.id == versions[0].id and new.loaded_by_id == admin.user_id and new.loaded_at is not None
-    assert covenant.current_covenant(db.session).version == "2026.2"
+    assert covenant.current_covenant(db.session).version == "2026.3"
 
 
 def test_disclose_leaves_out_and_names_what_may_not_be_read():
@@ -65,3 +65,38 @@ def test_disclose_leaves_out_and_names_what_may_not_be_read():
 
     assert seen.values == {"a": 1}
     assert sorted(seen.shielded) == ["b", "c"]  # c has no category at all: shielded too
+
+
+def test_the_field_dictionary_decides_over_a_category_recorded_earlier():
+    # Data recorded while a form still filed the vulnerability signals under woongedrag.
+    parsed = covenant.parse_covenant(TEXT)
+
+    seen = covenant.disclose(parsed, "politie", {"kwetsbaar": "ja", "signalen": "Verward gedrag", "vraag": "?"},
+                             {"kwetsbaar": "woongedrag", "signalen": "woongedrag", "vraag": "woongedrag"})
+
+    assert seen.values == {"vraag": "?"} and sorted(seen.shielded) == ["kwetsbaar", "signalen"]
+
+
+def test_an_empty_field_is_not_a_write_but_a_filled_one_is_checked():
+    from engine.errors import PermissionDeniedError
+    from engine.models import OrganisationKind
+
+    parsed = covenant.parse_covenant(TEXT)
+    categories = {"uitgevoerd_op": "procesgegevens", "actie_zorg": "zorg"}
+
+    covenant.check_write(parsed, OrganisationKind.POLITIE, categories, values={"uitgevoerd_op": "2026-03-02",
+                                                                              "actie_zorg": ""})
+    with pytest.raises(PermissionDeniedError) as caught:
+        covenant.check_write(parsed, OrganisationKind.POLITIE, categories,
+                             values={"uitgevoerd_op": "2026-03-02", "actie_zorg": "In behandeling."})
+    assert [p.element for p in caught.value.problems] == ["data.actie_zorg"]
+
+
+def test_the_shipped_covenant_lets_the_reporting_corporation_write_but_not_read_vulnerability_signals():
+    parsed = covenant.parse_covenant(TEXT)
+
+    assert parsed.fields["kwetsbaar"] == parsed.fields["signalen"] == "zorg"
+    assert parsed.may_write("corporatie", "zorg") and not parsed.may_read("corporatie", "zorg")
+    assert not parsed.may_read("politie", "zorg") and not parsed.may_write("politie", "zorg")
+    assert all(parsed.may_write(kind, "woongedrag") and parsed.may_write(kind, "procesgegevens")
+               for kind in ("gemeente", "corporatie", "politie", "ggd", "ggz", "zorg"))

@@ -154,7 +154,8 @@ class Case(Base):
     stage: Mapped[str | None] = mapped_column(String(200), index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     opened_at: Mapped[datetime]
-    closed_at: Mapped[datetime | None]
+    # Indexed for retention: the sweep proposes destructions from a range on it.
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
     last_activity_at: Mapped[datetime]
     opened_by_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     state: Mapped[dict] = mapped_column(JSON)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, string_enum
@@ -136,6 +136,9 @@ class RoleMapping(Base):
     updated_at: Mapped[datetime]
 
 
+RETENTION_CANDIDATE = text("destroyed_at IS NULL AND legal_hold_reason IS NULL")
+
+
 class CaseStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -146,6 +149,11 @@ class CaseStatus(StrEnum):
 
 class Case(Base):
     __tablename__ = "cases"
+    # Retention: every sweep reads a range of closed_at among the cases neither destroyed nor on
+    # hold. Partial, so the destroyed archive (which only grows) is not in it; covering, so the
+    # rows (whose saved state comes first on disk) are never read.
+    __table_args__ = (Index("ix_cases_retention", "closed_at", "result", sqlite_where=RETENTION_CANDIDATE,
+                            postgresql_where=RETENTION_CANDIDATE),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -154,8 +162,7 @@ class Case(Base):
     stage: Mapped[str | None] = mapped_column(String(200), index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     opened_at: Mapped[datetime]
-    # Indexed for retention: the sweep proposes destructions from a range on it.
-    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime]
     opened_by_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     state: Mapped[dict] = mapped_column(JSON)
@@ -217,6 +224,8 @@ class WorkItem(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "task_id", name="uq_work_items_case_task"),
         Index("ix_work_items_inbox", "organisation_id", "status", "due_at"),
+        # The sweep's overdue check reads open items past due across all organisations.
+        Index("ix_work_items_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -79,7 +79,8 @@ def _escalate(
 def error_kind(error: BaseException | None) -> str:
     """The class name of the error that says what went wrong (SpiffWorkflow's wrappers skipped).
 
-    Only the kind goes into escalations and mails: an error's text may quote case data."""
+    Only the kind goes into escalations and mails: an error's text may quote case data. Without an
+    exception the error is a task that could not be routed (execution.sync reports those as data)."""
     chain = []
     while error is not None and error not in chain:
         chain.append(error)

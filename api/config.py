@@ -24,6 +24,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # The biweekly case meeting: ISO weekday (1 = Monday) and time, Europe/Amsterdam.
         "MEETING_WEEKDAY": int(env.get("MEETING_WEEKDAY", "2")),
         "MEETING_TIME": env.get("MEETING_TIME", "14:00"),
+        # Days a scheduled step (timer, meeting, evaluation, due date) may pass before a case stalls.
+        "STALL_GRACE_DAYS": float(env.get("STALL_GRACE_DAYS", "7")),
         "DEPLOY_PROCESSES_ON_START": env.get("DEPLOY_PROCESSES_ON_START", "1") == "1",
         "SMTP_HOST": env.get("SMTP_HOST"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),

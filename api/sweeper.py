@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -35,7 +36,8 @@ def smtp_settings(app: Flask) -> notifications.SmtpSettings:
 def sweep_once(app: Flask, on_fired: Callable[[int], None] | None = None) -> watch.TickReport:
     with app.app_context():
         engine = db.engine
-        report = watch.tick(lambda: Session(engine, expire_on_commit=False), smtp_settings(app), on_fired=on_fired)
+        report = watch.tick(lambda: Session(engine, expire_on_commit=False), smtp_settings(app), on_fired=on_fired,
+                            stall_grace=timedelta(days=app.config.get("STALL_GRACE_DAYS", 7)))
     plan_meetings(app)  # the next case meetings, and agenda items that wait for one
     if report.timers.fired or report.timers.failed or report.stalled_escalated or report.mails_failed:
         log.info("sweep: %d timers fired (%d failed), %d stalled cases escalated, %d mails sent (%d failed)",

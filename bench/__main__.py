@@ -232,10 +232,14 @@ def main(argv: list[str]) -> int:
             drop()
     print(report(raw, ours))
     timer_results = timer_benchmarks(count=1000 if args.quick else 10_000, postgres=not args.no_postgres)
+    from bench import retention as retention_bench
+
+    tick_results = retention_bench.run(retention_bench.factories(not args.no_postgres), 9 if args.quick else 41)
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / "latest.json").write_text(
-        json.dumps({"raw": raw, "ketenregie": ours, "timers": timer_results}, indent=2)
+        json.dumps({"raw": raw, "ketenregie": ours, "timers": timer_results, "tick_vs_archive": tick_results},
+                   indent=2)
     )
     return 0
 

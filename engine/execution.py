@@ -9,6 +9,7 @@ error state for the coordinator instead of crashing the request.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import agenda, case_data, catalog, history, stages
+from engine import agenda, case_data, catalog, escalation, history, stages
 from engine.accounts import Actor
 from engine.bpmn import runtime, sandbox, state
 from engine.calendar import script_functions
@@ -111,12 +112,18 @@ def run_step(
 def mark_error(
     session: Session, case: Case, message: str, *, element: str | None, actor: Actor | None, now: datetime
 ) -> Outcome:
-    """Put the case in the error state; its saved workflow stays at the last good state."""
+    """Put the case in the error state; its saved workflow stays at the last good state.
+
+    Entering error escalates to the coordinator at once (a retry that fails again does not)."""
+    entering = case.status is not CaseStatus.ERROR
     case.status = CaseStatus.ERROR
     case.error_message = message
     case.error_element = element
     history.record(session, case, "case_error", f"De casus liep vast: {message}", at=now, actor=actor,
                    element_id=element)
+    if entering:
+        # Called from an except block: the exception being handled gives the error's kind.
+        escalation.escalate_error(session, case, element=element, error=sys.exc_info()[1], now=now)
     return Outcome(case, error=message, error_element=element)
 
 

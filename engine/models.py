@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, string_enum
@@ -136,6 +136,9 @@ class RoleMapping(Base):
     updated_at: Mapped[datetime]
 
 
+RETENTION_CANDIDATE = text("destroyed_at IS NULL AND legal_hold_reason IS NULL")
+
+
 class CaseStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -146,6 +149,11 @@ class CaseStatus(StrEnum):
 
 class Case(Base):
     __tablename__ = "cases"
+    # Retention: every sweep reads a range of closed_at among the cases neither destroyed nor on
+    # hold. Partial, so the destroyed archive (which only grows) is not in it; covering, so the
+    # rows (whose saved state comes first on disk) are never read.
+    __table_args__ = (Index("ix_cases_retention", "closed_at", "result", sqlite_where=RETENTION_CANDIDATE,
+                            postgresql_where=RETENTION_CANDIDATE),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -218,6 +226,8 @@ class WorkItem(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "task_id", name="uq_work_items_case_task"),
         Index("ix_work_items_inbox", "organisation_id", "status", "due_at"),
+        # The sweep's overdue check reads open items past due across all organisations.
+        Index("ix_work_items_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

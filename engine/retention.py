@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import ForeignKey, String, and_, or_, select, true, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine import audit, history
@@ -51,22 +51,28 @@ def retention_period(covenant: Covenant, result: str | None) -> timedelta:
 
 
 def propose_destructions(session: Session, now: datetime) -> int:
-    """Propose every closed case past its retention period (once), skipping legal holds."""
+    """Propose every closed case past its retention period (once), skipping legal holds.
+
+    One query over the newly eligible cases only: a range on the indexed `closed_at` per result's
+    retention period. It selects ids and dates, never a case's saved state, so the cost follows
+    what becomes due, not the size of the archive."""
     covenant = current_covenant(session)
-    proposed = 0
-    closed = session.scalars(
-        select(Case).where(Case.closed_at.is_not(None), Case.destroyed_at.is_(None),
-                           Case.legal_hold_reason.is_(None))
+    periods = {result: retention_period(covenant, result) for result in covenant.retention if result != "standaard"}
+    standard = retention_period(covenant, None)
+    past_retention = [and_(Case.result == result, Case.closed_at <= now - period) for result, period in periods.items()]
+    others = or_(Case.result.is_(None), Case.result.not_in(list(periods))) if periods else true()
+    past_retention.append(and_(others, Case.closed_at <= now - standard))
+    rows = session.execute(
+        select(Case.id, Case.closed_at, Case.result)
+        .where(Case.closed_at <= now - min([standard, *periods.values()]), Case.destroyed_at.is_(None),
+               Case.legal_hold_reason.is_(None), or_(*past_retention))
         .where(~select(DestructionProposal.id).where(DestructionProposal.case_id == Case.id).exists())
-    )
-    for case in closed:
-        assert case.closed_at is not None
-        due = case.closed_at + retention_period(covenant, case.result)
-        if due <= now:
-            session.add(DestructionProposal(case_id=case.id, proposed_at=now, due_since=due,
-                                            status=ProposalStatus.PROPOSED))
-            proposed += 1
-    return proposed
+    ).all()
+    for case_id, closed_at, result in rows:
+        assert closed_at is not None  # selected by a range on it
+        session.add(DestructionProposal(case_id=case_id, proposed_at=now, status=ProposalStatus.PROPOSED,
+                                        due_since=closed_at + retention_period(covenant, result)))
+    return len(rows)
 
 
 def _coordinator(actor: Actor) -> None:

@@ -1,12 +1,13 @@
-"""What every sweeper tick does besides firing timers: watch for stalled cases and overdue work,
-then send the outbox. Each part commits on its own, so one failing part does not block another."""
+"""What every sweeper tick does besides firing timers: watch for stalled cases, overdue evaluations
+and overdue work, propose destructions, then send the outbox. Each part commits on its own, so one
+failing part does not block another."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 class TickReport:
     timers: timers.SweepReport
     stalled_escalated: int = 0
+    evaluations_escalated: int = 0
     overdue_notified: int = 0
     mails_sent: int = 0
     mails_failed: int = 0
@@ -41,11 +43,13 @@ def tick(
     smtp: notifications.SmtpSettings,
     *,
     on_fired: Callable[[int], None] | None = None,
+    stall_grace: timedelta = escalation.SCHEDULE_GRACE,
 ) -> TickReport:
     report = TickReport(timers=timers.sweep(session_factory, on_fired=on_fired))
     with session_factory() as session:
         now = utcnow()
-        report.stalled_escalated = escalation.escalate_stalled_cases(session, now)
+        report.stalled_escalated = escalation.escalate_stalled_cases(session, now, grace=stall_grace)
+        report.evaluations_escalated = escalation.escalate_overdue_evaluations(session, now)
         report.overdue_notified = escalation.notify_overdue_work(session, now)
         report.destruction_proposed = _propose_destructions(session, now)
         session.commit()

@@ -24,6 +24,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # The biweekly case meeting: ISO weekday (1 = Monday) and time, Europe/Amsterdam.
         "MEETING_WEEKDAY": int(env.get("MEETING_WEEKDAY", "2")),
         "MEETING_TIME": env.get("MEETING_TIME", "14:00"),
+        # Limits for the Python in diagrams, per step of a case (engine/bpmn/budget.py).
+        "SCRIPT_TIME_BUDGET": float(env.get("SCRIPT_TIME_BUDGET", "1")),
+        "SCRIPT_OPERATION_BUDGET": int(env.get("SCRIPT_OPERATION_BUDGET", "10000000")),
         "DEPLOY_PROCESSES_ON_START": env.get("DEPLOY_PROCESSES_ON_START", "1") == "1",
         "SMTP_HOST": env.get("SMTP_HOST"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),

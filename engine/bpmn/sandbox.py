@@ -39,7 +39,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 
 from engine.bpmn import budget
 from engine.bpmn.budget import ScriptLimitError
-from engine.errors import SandboxViolationError
+from engine.errors import EngineError, SandboxViolationError
 
 Mode = Literal["eval", "exec"]
 
@@ -266,7 +266,9 @@ def _element_of(exc: BaseException) -> tuple[str | None, str | None]:
     elif isinstance(exc, WorkflowException):
         task_spec = exc.task_spec
     if task_spec is None:
-        return None, None
+        # Our own errors about an element (a due date that could not be computed) name it in a problem.
+        element = next((p.element for p in getattr(exc, "problems", None) or [] if p.element), None)
+        return element, element
     bpmn_id = getattr(task_spec, "bpmn_id", None)
     return bpmn_id, getattr(task_spec, "bpmn_name", None) or bpmn_id
 
@@ -278,8 +280,10 @@ def _script_line(exc: BaseException) -> int | None:
 
 
 def _root(exc: BaseException) -> BaseException | None:
-    # SpiffWorkflow wraps the real error (NameError, TypeError, ...); that one says what went wrong.
-    return next((e for e in exception_chain(exc) if not isinstance(e, SpiffWorkflowException)), None)
+    # SpiffWorkflow (or our ScriptError for due dates) wraps the real error (NameError, TypeError, ...);
+    # that one says what went wrong.
+    return next((e for e in exception_chain(exc) if not isinstance(e, SpiffWorkflowException)
+                 and not (isinstance(e, EngineError) and e.__cause__ is not None)), None)
 
 
 def explain(exc: BaseException) -> tuple[str | None, str]:

@@ -98,9 +98,11 @@ def run_step(
     """Run `step(workflow)` on a locked case, then save and sync. Diagram failures become case errors."""
     workflow = workflow if workflow is not None else load_workflow(case)
     # Everything the diagram's code runs in this step shares one time/operation/size budget.
-    with budget.step():
+    with budget.step() as limits:
         try:
             step(workflow)
+            if limits.tripped is not None:  # the engine caught the limit error (e.g. an error boundary event)
+                raise budget.ScriptLimitError(limits.tripped.kind)
         except EngineError as error:
             if not _limit_exceeded(error):
                 raise  # The caller asked for something impossible (e.g. a task that is no longer ready).

@@ -79,7 +79,7 @@ class Budget:
         # CPU time is the budget; on an overloaded machine the wall clock caps it as well, since
         # a step holds the case's row lock for as long as it runs.
         self.wall_deadline = time.monotonic() + seconds * WALL_FACTOR
-        self.memory_start = _peak_rss()
+        self.memory_start: int | None = None  # read at the first check: most steps never get there
         self.ops = 0
         self.next_check = _CHECK_EVERY
         self.allocated = 0
@@ -109,7 +109,9 @@ class Budget:
             raise self.trip("operations")
         if time.thread_time() > self.deadline or time.monotonic() > self.wall_deadline:
             raise self.trip("time")
-        if _peak_rss() - self.memory_start > self.memory:
+        if self.memory_start is None:
+            self.memory_start = _peak_rss()
+        elif _peak_rss() - self.memory_start > self.memory:
             raise self.trip("memory")
 
     def allocate(self, size: int) -> None:
@@ -337,6 +339,10 @@ def _call(name: str, *args: ast.expr) -> ast.Call:
     return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
 
 
+def _is_number(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
 def _tick() -> ast.Expr:
     return ast.Expr(value=_call("__sb_tick"))
 
@@ -347,7 +353,9 @@ class _Bounder(ast.NodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
         helper = _BINARY.get(type(node.op))
-        return _call(helper, node.left, node.right) if helper else node
+        if helper is None or (isinstance(node.op, ast.Add) and (_is_number(node.left) or _is_number(node.right))):
+            return node  # `i + 1` cannot grow anything: adding a number to a sequence is a TypeError
+        return _call(helper, node.left, node.right)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
         self.generic_visit(node)

@@ -9,9 +9,24 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from api import auth, cases, cli, meetings, pages, privacy, problems, process_models, reports, roles, web, work_items
+from api import (
+    auth,
+    cases,
+    cli,
+    diagnostics,
+    meetings,
+    pages,
+    privacy,
+    problems,
+    process_models,
+    reports,
+    roles,
+    web,
+    work_items,
+)
 from api.config import from_environment
 from api.extensions import csrf, db, login_manager, migrate, openapi
+from engine.bpmn import budget
 from engine.db import configure_sqlite
 from engine.errors import EngineError
 
@@ -42,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    budget.configure(seconds=app.config["SCRIPT_TIME_BUDGET"], operations=app.config["SCRIPT_OPERATION_BUDGET"])
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
@@ -55,7 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     openapi.init_app(app)
 
     api_blueprints = [auth.blp, auth.me_blp, process_models.blp, roles.blp, cases.blp, work_items.blp, privacy.blp,
-                      meetings.blp, reports.blp]
+                      meetings.blp, reports.blp, diagnostics.blp]
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)  # The API authenticates with bearer tokens, never cookies.
         openapi.register_blueprint(blueprint, url_prefix=API_PREFIX + blueprint.url_prefix)

@@ -26,6 +26,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MEETING_TIME": env.get("MEETING_TIME", "14:00"),
         # Days a scheduled step (timer, meeting, evaluation, due date) may pass before a case stalls.
         "STALL_GRACE_DAYS": float(env.get("STALL_GRACE_DAYS", "7")),
+        # Limits for the Python in diagrams, per step of a case (engine/bpmn/budget.py).
+        "SCRIPT_TIME_BUDGET": float(env.get("SCRIPT_TIME_BUDGET", "1")),
+        "SCRIPT_OPERATION_BUDGET": int(env.get("SCRIPT_OPERATION_BUDGET", "10000000")),
         "DEPLOY_PROCESSES_ON_START": env.get("DEPLOY_PROCESSES_ON_START", "1") == "1",
         "SMTP_HOST": env.get("SMTP_HOST"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),

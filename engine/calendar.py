@@ -17,6 +17,7 @@ from engine.clock import utcnow
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 END_OF_WORKING_DAY = time(17, 0)
+MAX_WORKING_DAYS = 2600  # ten years
 
 
 @cache
@@ -42,6 +43,8 @@ def add_working_days(start: datetime, days: int) -> datetime:
     """
     if days < 0:
         raise ValueError("A number of working days cannot be negative.")
+    if days > MAX_WORKING_DAYS:  # werkdagen(10**9) would walk day by day for hours
+        raise ValueError(f"At most {MAX_WORKING_DAYS} working days can be added.")
     day = start.astimezone(AMSTERDAM).date()
     remaining = days
     while remaining > 0:

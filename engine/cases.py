@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, audit, case_data, catalog, coherence, execution, history
 from engine.accounts import Actor
-from engine.bpmn import runtime, sandbox, state
+from engine.bpmn import budget, runtime, state
 from engine.clock import utcnow
 from engine.covenant import categorise_start_data, check_write, current_covenant
 from engine.errors import InvalidInputError, NotFoundError, PermissionDeniedError, Problem
@@ -78,14 +78,14 @@ def start_case(session: Session, *, process_key: str, data: Mapping[str, Any], a
                  covenant_version=covenant.version, now=now)
     session.flush()
     spec, subprocess_specs = catalog.spec_for(version)
-    try:
-        workflow = state.new_workflow(spec, subprocess_specs, script_engine=execution.script_engine(),
-                                      data=dict(data))
-    except Exception as error:  # a diagram failing at its start becomes a case in error, not a crash
-        element, message = sandbox.explain(error)
-        return execution.mark_error(session, case, message, element=element, actor=actor, now=now)
-    # new_workflow ran the engine up to the first waiting point: what remains is to save and sync.
-    return execution.sync(session, case, workflow, actor=actor, now=now)
+    with budget.step():  # the scripts at the start and the first due dates share one budget
+        try:
+            workflow = state.new_workflow(spec, subprocess_specs, script_engine=execution.script_engine(),
+                                          data=dict(data))
+        except Exception as error:  # a diagram failing at its start becomes a case in error, not a crash
+            return execution.fail(session, case, error, actor=actor, now=now)
+        # new_workflow ran the engine up to the first waiting point: what remains is to save and sync.
+        return execution.run_step(session, case, lambda _: None, actor=actor, now=now, workflow=workflow)
 
 
 def _organisation(session: Session, actor: Actor) -> Organisation:

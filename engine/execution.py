@@ -20,9 +20,9 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import agenda, case_data, catalog, escalation, history, stages
+from engine import agenda, case_data, catalog, diagnostics, escalation, history, stages
 from engine.accounts import Actor
-from engine.bpmn import runtime, sandbox, state
+from engine.bpmn import budget, runtime, sandbox, state
 from engine.calendar import script_functions
 from engine.errors import ConflictError, EngineError, NotFoundError, RoutingError
 from engine.models import (
@@ -98,27 +98,56 @@ def run_step(
 ) -> Outcome:
     """Run `step(workflow)` on a locked case, then save and sync. Diagram failures become case errors."""
     workflow = workflow if workflow is not None else load_workflow(case)
-    try:
-        step(workflow)
-    except EngineError:
-        raise  # The caller asked for something impossible (e.g. a task that is no longer ready).
-    except Exception as error:
-        element, message = sandbox.explain(error)
-        log.warning("case %s failed at %s: %s", case.reference, element, message, exc_info=True)
-        return mark_error(session, case, message, element=element, actor=actor, now=now)
-    return sync(session, case, workflow, actor=actor, now=now)
+    # Everything the diagram's code runs in this step shares one time/operation/size budget.
+    with budget.step() as limits:
+        try:
+            step(workflow)
+            if limits.tripped is not None:  # the engine caught the limit error (e.g. an error boundary event)
+                raise budget.ScriptLimitError(limits.tripped.kind)
+        except EngineError as error:
+            if not _limit_exceeded(error):
+                raise  # The caller asked for something impossible (e.g. a task that is no longer ready).
+            return fail(session, case, error, actor=actor, now=now)
+        except Exception as error:
+            return fail(session, case, error, actor=actor, now=now)
+        try:
+            # Due dates are diagram code too: compute them now (they are kept on the task), so one
+            # that fails puts the case in error like a failing script, before anything is written.
+            runtime.ready_human_tasks(workflow, now=now)
+        except Exception as error:
+            return fail(session, case, error, actor=actor, now=now)
+        return sync(session, case, workflow, actor=actor, now=now)
+
+
+def _limit_exceeded(error: BaseException) -> bool:
+    return any(isinstance(e, budget.ScriptLimitError) for e in sandbox.exception_chain(error))
+
+
+def fail(session: Session, case: Case, error: BaseException, *, actor: Actor | None, now: datetime) -> Outcome:
+    """Put the case in error for an exception from the diagram: a value-free message for everyone,
+    the full text only in the diagnostics (and never in the server log: it can hold case data)."""
+    element, message = sandbox.explain(error)
+    kind, detail = sandbox.diagnose(error)
+    log.warning("case %s failed at element %s: %s", case.reference, element, kind)
+    return mark_error(session, case, message, element=element, actor=actor, now=now, diagnosis=(kind, detail))
 
 
 def mark_error(
-    session: Session, case: Case, message: str, *, element: str | None, actor: Actor | None, now: datetime
+    session: Session, case: Case, message: str, *, element: str | None, actor: Actor | None, now: datetime,
+    diagnosis: tuple[str, str] | None = None,
 ) -> Outcome:
     """Put the case in the error state; its saved workflow stays at the last good state.
 
-    Entering error escalates to the coordinator at once (a retry that fails again does not)."""
+    `message` is shown to every partner in the case, so it must hold no case data; `diagnosis`
+    (exception type, full text) is kept apart for the diagnostic view. Entering error escalates to
+    the coordinator at once (a retry that fails again does not).
+    """
     entering = case.status is not CaseStatus.ERROR
     case.status = CaseStatus.ERROR
     case.error_message = message
     case.error_element = element
+    if diagnosis is not None:
+        diagnostics.record(session, case, element=element, exception=diagnosis[0], detail=diagnosis[1], now=now)
     history.record(session, case, "case_error", f"De casus liep vast: {message}", at=now, actor=actor,
                    element_id=element)
     if entering:

@@ -299,6 +299,23 @@ class CaseEvent(Base):
     categories: Mapped[dict | None] = mapped_column(JSON)
 
 
+class CaseDiagnostic(Base):
+    """The full text of an error a case ran into, which may hold case data values. Kept apart from
+    the case's value-free error message; read only through the diagnostic view, filtered by the
+    covenant on `categories` (the data categories the case held when it failed)."""
+
+    __tablename__ = "case_diagnostics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    exception: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text)
+    # Data categories of the case at the time (null for a field without one); see engine/diagnostics.py.
+    categories: Mapped[list] = mapped_column(JSON)
+
+
 class Notification(Base):
     """The e-mail outbox. Written in the same transaction as what caused it, sent afterwards,
     retried with back-off, so a mail server outage delays a message but never loses it."""
@@ -411,6 +428,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "Case",
+    "CaseDiagnostic",
     "CaseEvent",
     "CaseParticipant",
     "CaseRoleAssignment",

@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, and_, or_, select, true, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine import audit, history
+from engine import audit, diagnostics, history
 from engine.accounts import Actor
 from engine.clock import utcnow
 from engine.covenant import Covenant, current_covenant, current_version
@@ -114,6 +114,7 @@ def destroy(session: Session, actor: Actor, case: Case, now: datetime) -> None:
     session.execute(update(CaseEvent).where(CaseEvent.case_id == case.id).values(data=None, categories=None))
     session.execute(update(Notification).where(Notification.case_id == case.id).values(body="[vernietigd]"))
     session.execute(update(WorkItem).where(WorkItem.case_id == case.id).values(claimed_by_id=None))
+    diagnostics.forget(session, case.id)  # error texts can repeat case data
     subject = case.subject
     case.title, case.subject, case.state, case.destroyed_at = DESTROYED_TITLE, None, {}, now
     if case.status is not CaseStatus.COMPLETED:

@@ -17,8 +17,10 @@ whitelist of builtins, so deploying a diagram does not mean running arbitrary co
 #   and is allowed), and so are imports, class definitions, global/nonlocal, generators and async.
 # - Builtins are an explicit whitelist too: `open`, `eval`, `type`, `getattr`, `__import__`, ... do not
 #   exist inside a script, whatever the check says.
-# Not covered, on purpose: CPU and memory use (`while True: pass`, `'x' * 10**10`). Only process owners
-# deploy diagrams; a runaway script blocks one worker, it does not give code execution.
+# - Checked code is then rewritten (engine/bpmn/budget.py) so that it runs within a time, operation,
+#   size and memory budget: `while True: pass`, `'x' * 10**10` or `sum(range(10**11))` end the step in
+#   error instead of blocking a worker. RestrictedPython would not help there: it guards attribute and
+#   item access, not CPU or memory, so the rewriting would be needed on top of it anyway.
 
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 
-from engine.errors import SandboxViolationError
+from engine.bpmn import budget
+from engine.bpmn.budget import ScriptLimitError
+from engine.errors import EngineError, SandboxViolationError
 
 Mode = Literal["eval", "exec"]
 
@@ -163,8 +167,31 @@ def _compiled(source: str, mode: Mode) -> CodeType:
     problems = check_source(source, mode=mode)
     if problems:
         raise SandboxViolationError("; ".join(problems))
+    parsed = ast.parse(_normalised(source, mode), mode=mode)
+    assert isinstance(parsed, (ast.Module, ast.Expression))
+    tree = budget.bounded(parsed)
     # "<string>" lets SpiffWorkflow's error reporting find the failing line of a script.
-    return compile(_normalised(source, mode), "<string>", mode)
+    code: CodeType = compile(tree, "<string>", mode)
+    return code
+
+
+def _run(run: Callable[[dict[str, Any]], Any]) -> Any:
+    # Within a step, all code shares the step's budget; anywhere else (deploying a diagram) each
+    # evaluation gets a budget of its own.
+    limits = budget.current()
+    if limits is None:
+        with budget.step() as limits:
+            return _run_within(limits, run)
+    return _run_within(limits, run)
+
+
+def _run_within(limits: budget.Budget, run: Callable[[dict[str, Any]], Any]) -> Any:
+    if limits.tripped is not None:
+        raise ScriptLimitError(limits.tripped.kind)
+    result = run(limits.builtins_for(SAFE_BUILTINS))
+    if limits.tripped is not None:  # the code caught the limit error itself and went on
+        raise ScriptLimitError(limits.tripped.kind)
+    return result
 
 
 class SandboxEnvironment(TaskDataEnvironment):
@@ -180,9 +207,13 @@ class SandboxEnvironment(TaskDataEnvironment):
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
         code = _compiled(expression, "eval")
         scope = {**self.globals, **(external_context or {}), **context}
-        # Set last, so task data can never supply its own builtins.
-        scope["__builtins__"] = SAFE_BUILTINS
-        return eval(code, scope)  # noqa: S307 - the code passed check_source and gets SAFE_BUILTINS only
+
+        def run(safe_builtins: dict[str, Any]) -> Any:
+            # Set last, so task data can never supply its own builtins.
+            scope["__builtins__"] = safe_builtins
+            return eval(code, scope)  # noqa: S307 - the code passed check_source and gets safe builtins only
+
+        return _run(run)
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
         code = _compiled(script, "exec")
@@ -191,9 +222,13 @@ class SandboxEnvironment(TaskDataEnvironment):
         # instead of refusing to run, and we only remove what we injected ourselves afterwards.
         added = {name: value for name, value in injected.items() if name not in context}
         context.update(added)
-        context["__builtins__"] = SAFE_BUILTINS
+
+        def run(safe_builtins: dict[str, Any]) -> None:
+            context["__builtins__"] = safe_builtins
+            exec(code, context)  # noqa: S102 - the code passed check_source and gets safe builtins only
+
         try:
-            exec(code, context)  # noqa: S102 - the code passed check_source and gets SAFE_BUILTINS only
+            _run(run)
         finally:
             context.pop("__builtins__", None)
             for name in list(context):
@@ -215,7 +250,7 @@ def make_script_engine(functions: Mapping[str, Callable[..., Any]] | None = None
     return SandboxScriptEngine(environment=SandboxEnvironment(functions))
 
 
-def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -231,27 +266,62 @@ def _element_of(exc: BaseException) -> tuple[str | None, str | None]:
     elif isinstance(exc, WorkflowException):
         task_spec = exc.task_spec
     if task_spec is None:
-        return None, None
+        # Our own errors about an element (a due date that could not be computed) name it in a problem.
+        element = next((p.element for p in getattr(exc, "problems", None) or [] if p.element), None)
+        return element, element
     bpmn_id = getattr(task_spec, "bpmn_id", None)
     return bpmn_id, getattr(task_spec, "bpmn_name", None) or bpmn_id
 
 
+def _script_line(exc: BaseException) -> int | None:
+    line = next((getattr(e, "line_number", None) for e in exception_chain(exc)
+                 if isinstance(e, WorkflowTaskException)), None)
+    return line if isinstance(line, int) and line > 0 else None
+
+
+def _root(exc: BaseException) -> BaseException | None:
+    # SpiffWorkflow (or our ScriptError for due dates) wraps the real error (NameError, TypeError, ...);
+    # that one says what went wrong.
+    return next((e for e in exception_chain(exc) if not isinstance(e, SpiffWorkflowException)
+                 and not (isinstance(e, EngineError) and e.__cause__ is not None)), None)
+
+
 def explain(exc: BaseException) -> tuple[str | None, str]:
-    """Turn an exception raised while a case ran into (BPMN element id, message for people)."""
+    """Turn an exception raised while a case ran into (BPMN element id, message for people).
+
+    The message names the element and the kind of failure, never a value: case errors are shown
+    to every partner in the case, so `int(x)` failing must not repeat what x was. The full text
+    is for `diagnose`, which only goes to the diagnostic view.
+    """
     element, title = None, None
-    for link in _exception_chain(exc):
+    for link in exception_chain(exc):
         element, title = _element_of(link)
         if element is not None:
             break
     where = f"'{title}'" if title else "the process"
-    violation = next((e for e in _exception_chain(exc) if isinstance(e, SandboxViolationError)), None)
-    if violation is not None:
+    violation = next((e for e in exception_chain(exc) if isinstance(e, SandboxViolationError)), None)
+    if violation is not None:  # about the code as written, not the data
         return element, f"Code in {where} uses something that is not allowed: {violation.message}."
-    # SpiffWorkflow wraps the real error (NameError, TypeError, ...); that one says what went wrong.
-    root = next((e for e in _exception_chain(exc) if not isinstance(e, SpiffWorkflowException)), None)
-    detail = f"{type(root).__name__}: {root}" if root is not None else str(exc).rstrip(". ")
-    line = next((getattr(e, "line_number", None) for e in _exception_chain(exc)
-                 if isinstance(e, WorkflowTaskException)), None)
-    if isinstance(line, int) and line > 0:
+    limit = next((e for e in exception_chain(exc) if isinstance(e, ScriptLimitError)), None)
+    if limit is not None:
+        return element, f"Code in {where} was stopped: {limit}."
+    root = _root(exc)
+    if root is None:
+        kind = "the workflow engine refused to go on"
+    elif isinstance(root, NameError) and root.name:
+        kind = f"NameError ('{root.name}' is not defined)"  # a name from the code, not a value
+    else:
+        kind = type(root).__name__
+    line = _script_line(exc)
+    return element, f"Running {where} failed: {kind}" + (f" (script line {line})." if line else ".")
+
+
+def diagnose(exc: BaseException) -> tuple[str, str]:
+    """(exception type, full text) of what failed, for the process owner's diagnostic view only:
+    the text can hold case data values."""
+    root = _root(exc) or exc
+    detail = f"{type(root).__name__}: {root}" if root is not exc else str(exc)
+    line = _script_line(exc)
+    if line:
         detail += f" (script line {line})"
-    return element, f"Running {where} failed: {detail}."
+    return type(root).__name__, detail

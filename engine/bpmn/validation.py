@@ -18,6 +18,8 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from SpiffWorkflow.spiff.parser.task_spec import SPIFFWORKFLOW_NSMAP
 
+from engine.bpmn import budget
+from engine.bpmn.budget import ScriptLimitError
 from engine.bpmn.parser import (
     BPMN_NS,
     CAMUNDA_NS,
@@ -197,24 +199,34 @@ def _timer_problem(event: etree._Element, node: etree._Element, kind: str) -> st
         return f"{_describe(event)} has '{raw}', which cannot be used: {'; '.join(issues)}.{_hint(raw)}"
     if free_names(expression):
         return None  # reads case data, so it can only be evaluated when the timer starts
+    limits = budget.current()
+    if limits is not None and limits.tripped is not None:
+        return None  # an earlier timer already spent the diagram's budget (and is reported)
     try:
         value = make_script_engine().environment.evaluate(expression, {})
+    except ScriptLimitError as exc:
+        return f"{_describe(event)} has '{raw}', which was stopped: {exc}."
     except Exception as exc:
         return f"{_describe(event)} has '{raw}', which fails: {type(exc).__name__}: {exc}."
     issue = _timer_value_problem(kind, value)
     return f"{_describe(event)} has '{raw}': {issue}." if issue else None
 
 
-def _timer_problems(root: etree._Element) -> Iterator[Problem]:
-    for definition in root.iter(_bpmn("timerEventDefinition")):
-        event = definition.getparent()
-        settings = [n for n in definition if isinstance(n.tag, str) and _local(n) in _TIMER_KINDS]
-        if not settings:
-            yield _problem(f"{_describe(event)} has no duration, date or cycle set.", event, "timer")
-        for node in settings:
-            message = _timer_problem(event, node, _TIMER_KINDS[_local(node)])
-            if message:
-                yield _problem(message, node, "timer")
+def _timer_problems(root: etree._Element) -> list[Problem]:
+    # Timers without case data are evaluated here, inside the deploy request: all of them share
+    # one script budget, so a diagram full of slow timers cannot hold the request either.
+    problems = []
+    with budget.step():
+        for definition in root.iter(_bpmn("timerEventDefinition")):
+            event = definition.getparent()
+            settings = [n for n in definition if isinstance(n.tag, str) and _local(n) in _TIMER_KINDS]
+            if not settings:
+                problems.append(_problem(f"{_describe(event)} has no duration, date or cycle set.", event, "timer"))
+            for node in settings:
+                message = _timer_problem(event, node, _TIMER_KINDS[_local(node)])
+                if message:
+                    problems.append(_problem(message, node, "timer"))
+    return problems
 
 
 def _date_problems(root: etree._Element) -> Iterator[Problem]:

@@ -11,6 +11,7 @@ from api import presenters
 from api.auth import current_actor
 from api.cases import case_detail_payload
 from api.extensions import db
+from api.limits import CaseData
 from api.problems import problem_response
 from api.schemas import CaseDetailSchema, PageArgsSchema, WorkItemDetailSchema, WorkItemSchema
 from engine import work_items
@@ -25,8 +26,7 @@ class InboxArgsSchema(PageArgsSchema):
 
 
 class CompleteSchema(ma.Schema):
-    data = ma.fields.Dict(keys=ma.fields.String(), load_default=dict,
-                          metadata={"description": "The form's fields, by key"})
+    data = CaseData(load_default=dict, description="The form's fields, by key")
 
 
 class CompletedSchema(ma.Schema):

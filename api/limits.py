@@ -32,6 +32,19 @@ MAX_DATA_KEY = 100  # characters per field name
 MAX_DATA_SIZE = 1_000_000  # characters of the whole, as JSON
 
 
+# Field names as the engine and the forms use them: letters, digits and underscores.
+FIELD_NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
+_TEXT = {"type": "string", "maxLength": MAX_DATA_STRING, "pattern": "^[^\\u0000]*$"}
+_SCALAR = {"anyOf": [_TEXT, {"type": "number"}, {"type": "boolean"}], "nullable": True}
+# What the document promises about a value: text, a number, yes/no, or a list or object of those.
+# (The server accepts deeper nesting, up to MAX_DATA_DEPTH; forms never produce it.)
+CASE_VALUE = {"anyOf": [
+    _SCALAR,
+    {"type": "array", "maxItems": MAX_DATA_ITEMS, "items": _SCALAR},
+    {"type": "object", "maxProperties": MAX_DATA_KEYS, "additionalProperties": _SCALAR},
+]}
+
+
 class RowIdConverter(IntegerConverter):
     """The `int` converter, bounded to the ids a database row can have."""
 
@@ -96,8 +109,11 @@ class CaseData(ma.fields.Dict):
             f"{MAX_DATA_KEYS} fields per object, {MAX_DATA_ITEMS} items per list, {MAX_DATA_STRING} characters "
             f"per text and {MAX_DATA_SIZE} characters in all."
         )
-        super().__init__(keys=ma.fields.String(validate=ma.validate.Length(min=1, max=MAX_DATA_KEY)),
-                         metadata={"description": description}, **kwargs)
+        super().__init__(
+            keys=ma.fields.String(validate=[ma.validate.Length(min=1, max=MAX_DATA_KEY),
+                                            ma.validate.Regexp(FIELD_NAME, error="Not a valid field name.")]),
+            metadata={"description": description, "additionalProperties": CASE_VALUE}, **kwargs,
+        )
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         result = super()._deserialize(value, attr, data, **kwargs)

@@ -19,6 +19,7 @@ from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter, Map
 
 from api.problems import problem_response
+from engine.errors import InvalidInputError, Problem
 
 MAX_ROW_ID = 2**31 - 1
 MAX_JSON_DEPTH = 64
@@ -129,6 +130,18 @@ class CaseData(ma.fields.Dict):
                 raise ma.ValidationError(messages["_schema"])
             raise ma.ValidationError(messages)
         return result
+
+
+def check_case_data(data: Any) -> None:
+    """The same limits for case data that arrives outside the API schemas (the task page's script):
+    raise InvalidInputError naming each field as data.<path>."""
+    problems = list(_shape_problems(data, "", 1))
+    if not problems and len(json.dumps(data)) > MAX_DATA_SIZE:
+        problems.append(("", f"At most {MAX_DATA_SIZE} characters in all."))
+    if problems:
+        raise InvalidInputError("The data exceeds the limits; see errors.", problems=[
+            Problem(message, f"data.{path}" if path else "data") for path, message in problems[:20]
+        ])
 
 
 def _shape_problems(value: Any, path: str, depth: int) -> Any:

@@ -102,3 +102,16 @@ def test_data_within_the_limits_is_accepted(client, world):
     response = client.post("/api/v1/cases", json={"process": "overlast_test", "data": data}, headers=world["eva"])
 
     assert response.status_code == 201, json.dumps(response.get_json())[:500]
+
+
+def test_the_task_page_applies_the_same_limits(client, world):
+    start(client, world["eva"])
+    item = only_item(client, world["eva"])
+    client.post("/login", data={"username": "eva", "password": PASSWORD})
+
+    response = client.post(f"/taken/{item['id']}/afronden", headers={"Accept": "application/json"},
+                           json={"data": {"bevindingen": "x" * (limits.MAX_DATA_STRING + 1), "ernst": "licht"}})
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["bevindingen"]
+    assert only_item(client, world["eva"])["status"] == "open"

@@ -123,3 +123,18 @@ def test_login_never_redirects_off_site(client, world, target):
     response = log_in(client, next_path=target)
 
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_administrator_blocks_a_user_on_the_beheer_page(app, client, world):
+    case = start(client, world["eva"])
+    log_in(client)
+    eva = db.session.query(User).filter_by(username="eva").one()
+    admin = app.test_client()
+    assert log_in(admin, "beheer").status_code == 302
+    forget_loaded_user()
+
+    blocked = admin.post(f"/beheer/gebruikers/{eva.id}/blokkeren")
+
+    assert blocked.status_code == 302
+    assert visit(client, f"/casussen/{case['id']}").status_code == 302
+    assert log_in(client).status_code == 401

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.api.flows import start
 
-EXAMPLES = int(os.environ.get("OPENAPI_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("OPENAPI_EXAMPLES", "15"))
 
 
 def test_openapi_document_is_served_and_lists_the_api(client):

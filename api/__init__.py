@@ -8,12 +8,15 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import (
     auth,
     cases,
     cli,
     diagnostics,
+    headers,
+    limits,
     meetings,
     pages,
     privacy,
@@ -56,6 +59,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Only behind this many proxies is X-Forwarded-For the client's address; otherwise it is
+        # ignored, as a client could send it to dodge the per-address login limit.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    limits.init_app(app)
 
     budget.configure(seconds=app.config["SCRIPT_TIME_BUDGET"], operations=app.config["SCRIPT_OPERATION_BUDGET"])
     db.init_app(app)
@@ -77,6 +86,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         openapi.register_blueprint(blueprint, url_prefix=API_PREFIX + blueprint.url_prefix)
     app.before_request(problems.refuse_nul_characters)
     auth.init_app(app)
+    app.before_request(limits.parse_json_body)  # after authentication: strangers get 401, not 400
+    headers.init_app(app)
     pages.init_app(app)
     web.init_app(app)
     cli.init_app(app)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from api import presenters
 from api.auth import current_actor
 from api.extensions import db
+from api.limits import CaseData
 from api.schemas import CaseDetailSchema, CaseSummarySchema, PageArgsSchema
 from engine import audit, cases, catalog, disclosure
 from engine.covenant import current_covenant, current_version
@@ -21,8 +22,7 @@ blp = Blueprint("cases", __name__, url_prefix="/cases", description="Cases (casu
 
 class StartCaseSchema(ma.Schema):
     process = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    data = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Length(min=1, max=100)),
-                          load_default=dict, metadata={"description": "Initial case data"})
+    data = CaseData(load_default=dict, description="Initial case data")
 
 
 class CaseFilterSchema(PageArgsSchema):

@@ -42,6 +42,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # A page session ends after this much inactivity, and at the latest this long after login.
+        "SESSION_IDLE_MINUTES": float(env.get("SESSION_IDLE_MINUTES", "30")),
+        "SESSION_MAX_HOURS": float(env.get("SESSION_MAX_HOURS", "12")),
+        # How many reverse proxies in front of us set X-Forwarded-For (and -Proto, -Host). 0: none,
+        # the header is ignored, as anyone could send it to dodge the per-address login limit.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }
 
 

@@ -8,7 +8,7 @@ from engine.models import Role
 
 
 def require_role(actor: Actor, *roles: Role) -> None:
-    """Admins pass every check; others need one of `roles`."""
+    """The actor needs one of `roles` (no role implies another; see Actor.has)."""
     if not any(actor.has(role) for role in roles):
         names = " or ".join(r.value for r in roles)
         raise PermissionDeniedError(f"This needs the role {names}.")

@@ -1,12 +1,18 @@
-"""Server-rendered pages (Dutch): login, logout and the home page."""
+"""Server-rendered pages (Dutch): login, logout and the home page, and the lifetime of a page session.
+
+A session cookie carries the user's session epoch, the login time and the time last seen. It logs
+in only while the epoch matches the user's (logout and deactivation bump it, so a copied cookie
+dies server-side), within the idle timeout and within the absolute timeout.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -24,10 +30,39 @@ class LoginForm(FlaskForm):
     password = PasswordField("Wachtwoord", validators=[DataRequired("Vul je wachtwoord in."), Length(max=1024)])
 
 
+SESSION_KEYS = ("epoch", "login_at", "seen_at")
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> _FlaskLoginUser | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return _FlaskLoginUser(user) if user is not None and user.active else None
+    if user is None or not user.active or not _session_is_current(user):
+        return None
+    session["seen_at"] = int(time.time())
+    return _FlaskLoginUser(user)
+
+
+def _session_is_current(user: User) -> bool:
+    now = time.time()
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SESSION_MAX_HOURS"] * 3600
+    epoch, login_at, seen_at = (session.get(key) for key in SESSION_KEYS)
+    current = (
+        epoch == user.session_epoch and isinstance(login_at, int) and isinstance(seen_at, int)
+        and now - seen_at < idle and now - login_at < absolute
+    )
+    if not current:
+        for key in SESSION_KEYS:
+            session.pop(key, None)
+        session.pop("_user_id", None)
+    return current
+
+
+def _unauthorized() -> Any:
+    # Back to the login page, which returns to this page afterwards. Only a GET can be repeated.
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("pages.login", next=target))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,6 +85,8 @@ def login() -> Any:
         else:
             db.session.commit()
             login_user(_FlaskLoginUser(user))
+            now = int(time.time())
+            session.update(epoch=user.session_epoch, login_at=now, seen_at=now)
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 422
@@ -58,7 +95,13 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    if current_user.is_authenticated:
+        # Ends every session of this user server-side, also a cookie copied before.
+        accounts.end_sessions(db.session, current_user.user)
+        db.session.commit()
     logout_user()
+    for key in SESSION_KEYS:
+        session.pop(key, None)
     flash("Je bent uitgelogd.", "info")
     return redirect(url_for("pages.login"))
 
@@ -70,8 +113,11 @@ def home() -> Any:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only redirect within this site, so a crafted login link cannot send people elsewhere.
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    # Only a path on this site, so a crafted login link cannot send people elsewhere: no scheme or
+    # host, no "//" or "/\\" (browsers read both as another host), no control characters.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")) \
+            and not urlsplit(target).netloc and not urlsplit(target).scheme \
+            and "\\" not in target and target.isprintable():
         return target
     return url_for("pages.home")
 
@@ -97,4 +143,5 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "pages.login"
     login_manager.login_message = "Log in om deze pagina te zien."
     login_manager.login_message_category = "info"
+    login_manager.unauthorized_handler(_unauthorized)
     app.register_blueprint(bp)

@@ -11,6 +11,7 @@ from flask import Response, current_app, json, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import UnicodeConverter
 
 from engine import errors
 
@@ -112,10 +113,31 @@ def wants_problem() -> bool:
     return request.path.startswith("/api/")
 
 
+# Text without NUL: PostgreSQL cannot store it and refuse_nul_characters refuses it (422), so the
+# document says so on every string, in bodies, queries and paths alike.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _no_nul_in_strings(converter: Any, field: ma.fields.Field, ret: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(field, ma.fields.String) and not isinstance(field, ma.fields.DateTime | ma.fields.Date) \
+            and "pattern" not in ret and "enum" not in ret:
+        return {"pattern": NO_NUL}
+    return {}
+
+
+def _path_string(converter: Any) -> dict[str, Any]:
+    return {"type": "string", "pattern": "^[^\\u0000/]+$"}
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering and documenting errors as problem+json."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs)
+        self.ma_plugin.converter.add_attribute_function(_no_nul_in_strings)
+        self.register_converter(UnicodeConverter, _path_string)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not wants_problem():

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.clock import utcnow
@@ -20,7 +21,7 @@ from engine.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from engine.models import ApiToken, LoginFailure, Organisation, OrganisationKind, Role, User, UserRole
+from engine.models import ApiToken, LoginThrottle, Organisation, OrganisationKind, Role, User, UserRole
 
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown username as slow as a wrong password,
@@ -48,7 +49,9 @@ class Actor:
         return cls(user.id, user.username, user.organisation_id, user.organisation.kind, user.roles)
 
     def has(self, role: Role) -> bool:
-        return role in self.roles or Role.ADMIN in self.roles
+        # No role implies another: an administrator manages accounts and role mappings, and reads
+        # no case, deploys no diagram and approves nothing unless also given that role (need-to-know).
+        return role in self.roles
 
 
 def hash_password(password: str) -> str:
@@ -118,13 +121,16 @@ def create_user(
 def authenticate(session: Session, *, username: str, password: str, address: str | None) -> User:
     """Return the active user with these credentials, or raise.
 
-    Unknown user and wrong password raise the same AuthenticationError. Failures are
-    counted per username and per client address in the database, so the limit holds
-    across all web workers.
+    Unknown user and wrong password raise the same AuthenticationError. Attempts are counted
+    per username and per client address in the database, so the limit holds across all web
+    workers. Each attempt is counted *before* its password is checked, in a row the update
+    locks until the transaction ends: parallel guesses queue on that row, and exactly the
+    allowed number is checked. The caller commits after a failure (keeping the count) and
+    rolls back after RateLimitedError (a refused attempt does not count).
     """
     now = utcnow()
-    keys = [f"user:{username.strip().lower()}"] + ([f"addr:{address}"] if address else [])
-    _check_throttle(session, keys, now)
+    keys = [f"user:{username.strip().lower()}"[:200]] + ([f"addr:{address}"[:200]] if address else [])
+    _count_attempt(session, keys, now)
     user = session.scalar(select(User).where(User.username == username.strip()))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -132,26 +138,70 @@ def authenticate(session: Session, *, username: str, password: str, address: str
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        session.add_all(LoginFailure(key=k, at=now) for k in keys)
         raise AuthenticationError("Unknown user or wrong password.")
     assert user is not None
-    session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
+    # A success clears the username's count and gives back the address's reserved attempt,
+    # so many people logging in behind one address do not lock each other out.
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+    if len(keys) > 1:
+        session.execute(update(LoginThrottle).where(LoginThrottle.key == keys[1])
+                        .values(attempts=LoginThrottle.attempts - 1))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
-def _check_throttle(session: Session, keys: list[str], now: datetime) -> None:
+def _count_attempt(session: Session, keys: list[str], now: datetime) -> None:
     since = now - FAILURE_WINDOW
-    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    # Writing first matters on SQLite as well: it takes the write lock before anything is read.
+    session.execute(delete(LoginThrottle).where(LoginThrottle.window_start < since))
+    # Always the username before the address: two attempts never wait on each other in a cycle.
     for key in keys:
         limit = MAX_FAILURES_PER_USERNAME if key.startswith("user:") else MAX_FAILURES_PER_ADDRESS
-        count, oldest = session.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(LoginFailure.key == key, LoginFailure.at >= since)
-        ).one()
-        if count >= limit:
-            retry = int((oldest + FAILURE_WINDOW - now).total_seconds()) + 1
+        attempts, window_start = _increment(session, key, now, since)
+        if attempts > limit:
+            retry = int((window_start + FAILURE_WINDOW - now).total_seconds()) + 1
             raise RateLimitedError("Too many failed logins; try again later.", retry_after=max(retry, 1))
+
+
+def _increment(session: Session, key: str, now: datetime, since: datetime) -> tuple[int, datetime]:
+    expired = LoginThrottle.window_start < since
+    bump = (
+        update(LoginThrottle).where(LoginThrottle.key == key)
+        .values(attempts=case((expired, 1), else_=LoginThrottle.attempts + 1),
+                window_start=case((expired, now), else_=LoginThrottle.window_start))
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():
+                session.add(LoginThrottle(key=key, attempts=1, window_start=now))
+            return 1, now
+        except IntegrityError:
+            session.execute(bump)  # a parallel attempt created the row first; count on it
+    attempts, window_start = session.execute(
+        select(LoginThrottle.attempts, LoginThrottle.window_start).where(LoginThrottle.key == key)
+    ).one()
+    return attempts, window_start
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Invalidate every page session of this user (logout, deactivation): cookies carry the epoch."""
+    user.session_epoch = User.session_epoch + 1
+    session.flush()
+    session.refresh(user, ["session_epoch"])
+
+
+def deactivate_user(session: Session, *, user_id: int) -> User:
+    """Block a user: no new logins, no tokens, and every open page session ends at once."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("There is no such user.")
+    user.active = False
+    end_sessions(session, user)
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = utcnow()
+    return user
 
 
 def issue_token(session: Session, user: User, *, lifetime: timedelta) -> tuple[str, ApiToken]:

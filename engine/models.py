@@ -50,6 +50,8 @@ class User(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Bumped on logout and deactivation: a session cookie made under an older epoch no longer logs in.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -83,15 +85,15 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class LoginFailure(Base):
-    """One failed login, kept briefly to throttle password guessing across all workers."""
+class LoginThrottle(Base):
+    """Login attempts per key (a username or a client address) in the current window, counted
+    atomically: the row is updated (and so locked) before a password is checked."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+    __tablename__ = "login_throttles"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime]
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    attempts: Mapped[int]
+    window_start: Mapped[datetime]
 
 
 class ProcessVersion(Base):
@@ -434,7 +436,7 @@ __all__ = [
     "CaseRoleAssignment",
     "CaseStagePeriod",
     "CaseStatus",
-    "LoginFailure",
+    "LoginThrottle",
     "Meeting",
     "MeetingStatus",
     "Notification",

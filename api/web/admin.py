@@ -14,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from api.extensions import db
 from api.web.display import KIND_LABELS, ROLE_LABELS
 from api.web.errors import page_blueprint
-from api.web.guards import requires
+from api.web.guards import ROW_ID, requires
 from api.web.messages import for_error
 from engine import accounts
 from engine.dashboard import organisations_with_users
@@ -108,4 +108,14 @@ def create_user() -> Any:
         return _page(organisation_form, user_form, 422)
     db.session.commit()
     flash(f"Gebruiker ‘{user.username}’ is aangemaakt bij {user.organisation.name}.", "info")
+    return redirect(url_for("web_admin.admin"))
+
+
+@bp.post(f"/gebruikers/<{ROW_ID}:user_id>/blokkeren")
+@requires(Role.ADMIN)
+def deactivate_user(user_id: int) -> Any:
+    """Block a user: no logins or tokens any more, and their open sessions end at once."""
+    user = accounts.deactivate_user(db.session, user_id=user_id)  # NotFoundError -> the 404 page
+    db.session.commit()
+    flash(f"Gebruiker ‘{user.username}’ is geblokkeerd.", "info")
     return redirect(url_for("web_admin.admin"))

@@ -72,11 +72,10 @@ def label(value: Any) -> str:
 
 
 def has_role(role: str) -> bool:
-    """For navigation: does the logged-in person have this role (admins have every role)?"""
+    """For navigation: does the logged-in person have this role (no role implies another)?"""
     if not current_user.is_authenticated:
         return False
-    roles = current_user.roles
-    return Role(role) in roles or Role.ADMIN in roles
+    return Role(role) in current_user.roles
 
 
 def is_current(*blueprints: str) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import flash, jsonify, render_template, request, url_for
 
 from api.extensions import db
+from api.limits import check_case_data
 from api.web.cases import case_summary
 from api.web.errors import error_response, page_blueprint
 from api.web.guards import ROW_ID, page_actor, requires
@@ -45,6 +46,7 @@ def complete(item_id: int) -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         return error_response(400, "De formuliergegevens zijn niet goed ontvangen. Vernieuw de pagina.")
+    check_case_data(body["data"])  # the API's limits on form data, here too (422 per field)
     actor = page_actor()
     outcome = work_items.complete(db.session, actor, item_id, body["data"])  # errors -> api/web/errors.py
     db.session.commit()

@@ -84,13 +84,16 @@ def test_ignored_warning_letter_escalates_after_14_days(app, client, world):
         == "completed"
 
 
-def test_user_of_another_organisation_gets_403(client, world):
+def test_another_organisations_item_answers_like_a_missing_one(client, world):
     start(client, world["eva"])
     item = only_item(client, world["eva"])
 
-    assert client.get(f"/api/v1/work-items/{item['id']}", headers=world["kees"]).status_code == 403
+    other = client.get(f"/api/v1/work-items/{item['id']}", headers=world["kees"])
+    missing = client.get("/api/v1/work-items/999999", headers=world["kees"])
+    assert other.status_code == missing.status_code == 404
+    assert other.get_json()["detail"] == missing.get_json()["detail"]
     response = complete(client, world["kees"], item["id"], bevindingen="x", ernst="licht")
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert response.content_type == "application/problem+json"
     assert client.get("/api/v1/work-items", headers=world["kees"]).get_json() == []
 

@@ -72,15 +72,16 @@ def test_claim_taken_by_a_colleague_shows_a_message_in_the_table(client, web_wor
     assert "Iemand anders heeft deze taak al opgepakt." in response.get_data(as_text=True)
 
 
-def test_claiming_another_organisations_item_is_403(client, web_world):
+def test_claiming_another_organisations_item_is_404_as_if_missing(client, web_world):
     web_world.start_case()
     item = web_world.open_items("eva")[0]
     log_in(client, "kees")
 
-    assert client.post(f"/werkvoorraad/{item.id}/oppakken").status_code == 403
+    assert client.post(f"/werkvoorraad/{item.id}/oppakken").status_code == 404
     htmx = client.post(f"/werkvoorraad/{item.id}/oppakken", headers=HTMX)
-    assert htmx.status_code == 403
-    assert "andere organisatie" in htmx.get_data(as_text=True)
+    assert htmx.status_code == 404
+    missing = client.post("/werkvoorraad/999999/oppakken", headers=HTMX)
+    assert htmx.get_data(as_text=True) == missing.get_data(as_text=True)
 
 
 def test_unknown_item_is_404_and_unknown_filter_shows_all(client, web_world):

@@ -72,14 +72,15 @@ def test_second_completion_is_409_with_a_dutch_message(client, web_world):
     assert again.get_json()["message"] == "Deze taak is al afgerond."
 
 
-def test_other_organisation_gets_403_and_unknown_item_404(client, web_world):
+def test_other_organisations_and_unknown_item_both_404(client, web_world):
     web_world.start_case()
     item = web_world.open_items("eva")[0]
     log_in(client, "kees")
 
-    assert client.get(f"/taken/{item.id}").status_code == 403
+    assert client.get(f"/taken/{item.id}").status_code == 404  # as if missing: ids cannot be probed
     refused = complete(client, item.id)
-    assert refused.status_code == 403 and refused.get_json()["message"] == "Deze taak hoort bij een andere organisatie."
+    assert refused.status_code == 404
+    assert refused.get_json()["message"] == complete(client, 999999).get_json()["message"]
     assert complete(client, 999999).status_code == 404
     assert client.get("/taken/999999").status_code == 404
 

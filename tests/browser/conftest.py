@@ -54,13 +54,35 @@ def browser_instance() -> Iterator[Any]:
         browser.close()
 
 
+# Reports every Content-Security-Policy violation of every document the page loads.
+_WATCH_CSP = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolationSeen = true;
+  window.__reportCspViolation(
+    `${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
 @pytest.fixture
-def page(browser_instance: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+def csp_violations(browser_instance: Any) -> list[str]:
+    """CSP violations seen by the `page` fixture: securitypolicyviolation events and console reports."""
+    return []
+
+
+@pytest.fixture
+def page(browser_instance: Any, request: pytest.FixtureRequest, csp_violations: list[str]) -> Iterator[Any]:
     context = browser_instance.new_context(viewport={"width": 1280, "height": 800}, locale="nl-NL")
+    context.expose_binding("__reportCspViolation", lambda _source, text: csp_violations.append(text))
+    context.add_init_script(_WATCH_CSP)
     page = context.new_page()
+    page.on("console", lambda message: csp_violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
     page.set_default_timeout(15_000)
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = request.node.name.replace("[", "-").replace("]", "").replace("/", "_")
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
+    # Every page of every browser test runs under the strict policy: nothing may be refused.
+    assert csp_violations == [], csp_violations

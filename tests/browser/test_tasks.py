@@ -80,12 +80,12 @@ def test_required_fields_are_checked_in_the_browser_in_dutch(live_server, page, 
     assert page.get_by_role("alert").filter(has_text="nog niet compleet").is_visible()
 
 
-def test_task_of_another_organisation_shows_the_403_page(live_server, page, web_world):
+def test_task_of_another_organisation_shows_the_not_found_page(live_server, page, web_world):
     web_world.start_case()
     item = web_world.open_items("eva")[0]
     log_in_browser(page, live_server, "kees")
 
     response = page.goto(f"{live_server}/taken/{item.id}")
 
-    assert response.status == 403
-    assert page.get_by_role("heading", name="Geen toegang").is_visible()
+    assert response.status == 404  # as for a missing task: ids cannot be probed
+    assert page.get_by_role("heading", name="Niet gevonden").is_visible()

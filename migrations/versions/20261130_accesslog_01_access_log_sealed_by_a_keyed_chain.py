@@ -8,6 +8,8 @@ The table is rebuilt (its primary key moves from seq to a new id). Existing rows
 place and their unkeyed SHA-256 chain; the head remembers how many there were (legacy_seq), so
 verification checks them the old way and the keyed chain continues from their last hash.
 """
+from datetime import UTC
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -22,6 +24,14 @@ depends_on = None
 
 COLUMNS = ["at", "user_id", "username", "organisation_id", "case_id", "subject", "action", "purpose",
            "categories", "fields", "covenant_version", "prev_hash", "hash"]
+
+
+def _copied(row):
+    # The reflected table reads SQLite's timestamps back without their zone; they are UTC.
+    values = {c: row[c] for c in COLUMNS}
+    if values["at"].tzinfo is None:
+        values["at"] = values["at"].replace(tzinfo=UTC)
+    return values
 
 
 def _table(name, *, keyed):
@@ -62,7 +72,7 @@ def upgrade():
     with op.batch_alter_table('access_log', schema=None) as batch_op:
         batch_op.create_index('ix_access_log_case', ['case_id', 'id'], unique=False)
     if rows:
-        op.bulk_insert(table, [{**{c: r[c] for c in COLUMNS}, "id": r["seq"], "seq": r["seq"]} for r in rows])
+        op.bulk_insert(table, [{**_copied(r), "id": r["seq"], "seq": r["seq"]} for r in rows])
         if bind.dialect.name == "postgresql":
             op.execute("SELECT setval(pg_get_serial_sequence('access_log', 'id'), (SELECT max(id) FROM access_log))")
     with op.batch_alter_table('access_log_head', schema=None) as batch_op:
@@ -87,4 +97,4 @@ def downgrade():
         batch_op.create_index('ix_access_log_case', ['case_id', 'seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_access_log_case_id'), ['case_id'], unique=False)
     if rows:
-        op.bulk_insert(table, [{**{c: r[c] for c in COLUMNS}, "seq": r["seq"]} for r in rows])
+        op.bulk_insert(table, [{**_copied(r), "seq": r["seq"]} for r in rows])

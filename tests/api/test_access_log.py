@@ -263,3 +263,18 @@ def test_a_read_does_not_wait_for_a_completion_whose_step_has_run(app, client, w
         sa.event.remove(db.engine, "checkout", _impatient)
         db.engine.dispose()
         writer_engine.dispose()
+
+
+def test_an_installation_without_an_access_log_key_refuses_to_start(monkeypatch, tmp_path):
+    from api.config import from_environment
+
+    monkeypatch.delenv("ACCESS_LOG_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "an installation")
+    with pytest.raises(RuntimeError, match="ACCESS_LOG_KEY"):
+        from_environment(str(tmp_path))
+
+    monkeypatch.delenv("SECRET_KEY")
+    development = from_environment(str(tmp_path))["ACCESS_LOG_KEY"]
+    assert len(development) == 64 and (tmp_path / "access_log_key").read_text().strip() == development
+    assert from_environment(str(tmp_path))["ACCESS_LOG_KEY"] == development  # made once, then kept

@@ -31,8 +31,10 @@ class CaseFilterSchema(PageArgsSchema):
     stage = ma.fields.String(validate=ma.validate.Length(max=200))
 
 
-def case_detail_payload(case_id: int, *, purpose: str = "casusbehandeling") -> dict[str, Any]:
-    """The case as the caller may see it. The read is logged before anything is returned."""
+def case_detail_payload(case_id: int, *, purpose: str = "casusbehandeling",
+                        log_in: Session | None = None) -> dict[str, Any]:
+    """The case as the caller may see it. The read is logged before anything is returned: in
+    `log_in`'s transaction when given (the caller commits it with its write), else on its own."""
     actor = current_actor()
     detail = cases.case_detail(db.session, actor, case_id)
     seen = disclosure.disclose_case(db.session, actor, detail.case, detail.history, detail.variables)
@@ -42,7 +44,11 @@ def case_detail_payload(case_id: int, *, purpose: str = "casusbehandeling") -> d
     payload = presenters.case_detail(detail, seen, users, organisations,
                                      end_event_name=catalog.element_name(detail.case.process_version,
                                                                          detail.case.end_event))
-    log_reads([seen.access(detail.case, purpose)])
+    if log_in is not None:
+        audit.append(log_in, actor, [seen.access(detail.case, purpose)],
+                     covenant_version=current_version(db.session).version)
+    else:
+        log_reads([seen.access(detail.case, purpose)])
     return payload
 
 

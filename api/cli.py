@@ -220,15 +220,36 @@ def check_covenant_command(path: str | None) -> None:
 
 
 @click.command("verify-access-log")
+@click.option("--checkpoints", "checkpoint_files", multiple=True, type=click.Path(dir_okay=False),
+              help="More checkpoint files (e.g. lines from the daily mail) beside ACCESS_LOG_CHECKPOINT_FILE.")
+@click.option("--no-seal", is_flag=True, help="Only read: do not seal what is waiting first.")
 @with_appcontext
-def verify_access_log_command() -> None:
-    """Recompute the access log's hash chain; exit 1 and name the entries if anything was altered."""
-    result = audit.verify_chain(db.session)
+def verify_access_log_command(checkpoint_files: tuple[str, ...], no_seal: bool) -> None:
+    """Recompute the access log's keyed chain and compare it with the checkpoints; exit 1 and name
+    the entries if anything was altered, removed, inserted, rechained or cut off."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from api.privacy import access_log_key, seal_access_log
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not no_seal:
+        seal_access_log(app)  # what waits for the sweeper would otherwise only count as unsealed
+    lines: list[str] = []
+    for name in (app.config["ACCESS_LOG_CHECKPOINT_FILE"], *checkpoint_files):
+        path = Path(name)
+        if path.exists():
+            lines += path.read_text(encoding="utf-8").splitlines()
+        elif name in checkpoint_files:
+            raise click.ClickException(f"No such checkpoint file: {name}")
+    result = audit.verify_chain(db.session, access_log_key(app), checkpoints=lines,
+                                unsealed_grace=timedelta(minutes=app.config["ACCESS_LOG_SEAL_GRACE_MINUTES"]))
     if not result.ok:
         for line in result.detail:
             click.echo(f"BROKEN: {line}", err=True)
         raise SystemExit(1)
-    click.echo(f"Access log intact: {result.entries} entries verified.")
+    click.echo(f"Access log intact: {result.entries} entries verified ({result.legacy} from before the key), "
+               f"{result.unsealed} waiting to be sealed, {result.checkpoints} checkpoints matched.")
 
 
 def init_app(app: Flask) -> None:

@@ -48,13 +48,31 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How many reverse proxies in front of us set X-Forwarded-For (and -Proto, -Host). 0: none,
         # the header is ignored, as anyone could send it to dodge the per-address login limit.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # The access log's chain key: never in the database (README, "Access log").
+        "ACCESS_LOG_KEY": _access_log_key(env, Path(instance_path)),
+        "ACCESS_LOG_CHECKPOINT_FILE": env.get("ACCESS_LOG_CHECKPOINT_FILE",
+                                              str(Path(instance_path) / "access_log_checkpoints.jsonl")),
+        "ACCESS_LOG_CHECKPOINT_MINUTES": float(env.get("ACCESS_LOG_CHECKPOINT_MINUTES", "15")),
+        "ACCESS_LOG_CHECKPOINT_MAIL": env.get("ACCESS_LOG_CHECKPOINT_MAIL"),
+        "ACCESS_LOG_SEAL_GRACE_MINUTES": float(env.get("ACCESS_LOG_SEAL_GRACE_MINUTES", "10")),
     }
 
 
-def _instance_secret(instance: Path) -> str:
+def _access_log_key(env: Any, instance: Path) -> str:
+    # An installation (it sets SECRET_KEY) must bring its own key, kept apart from the database
+    # and its backups; a missing one refuses to start. Development gets one made in instance/.
+    key = env.get("ACCESS_LOG_KEY")
+    if key:
+        return str(key)
+    if env.get("SECRET_KEY") and env.get("FLASK_DEBUG", "0").lower() not in ("1", "true"):
+        raise RuntimeError("ACCESS_LOG_KEY is not set: an installation needs its own access-log key (README).")
+    return _instance_secret(instance, "access_log_key")
+
+
+def _instance_secret(instance: Path, name: str = "secret_key") -> str:
     # Without SECRET_KEY (a single machine, the demo) a random key is made once and kept in
     # the instance folder, so it is never a known default and sessions survive a restart.
-    path = instance / "secret_key"
+    path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

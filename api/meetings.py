@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from api.auth import current_actor
-from api.cases import case_detail_payload
+from api.cases import case_detail_payload, log_reads
 from api.extensions import db
 from api.guards import require_role
 from api.presenters import organisation_ref
@@ -148,9 +148,11 @@ def _item(entry: meetings.AgendaEntry, *, with_outcome: bool) -> dict[str, Any]:
 
 
 def _agenda(meeting_id: int, actor: Actor) -> dict[str, Any]:
-    meeting, entries = meetings.get_agenda(db.session, _id(meeting_id, "meeting"))
-    coordinator = actor.has(Role.COORDINATOR)
-    return {**_meeting(meeting, len(entries)), "items": [_item(e, with_outcome=coordinator) for e in entries]}
+    meeting, entries = meetings.read_agenda(db.session, actor, _id(meeting_id, "meeting"))
+    coordinator = Role.COORDINATOR in actor.roles
+    payload = {**_meeting(meeting, len(entries)), "items": [_item(e, with_outcome=coordinator) for e in entries]}
+    log_reads(meetings.agenda_reads(meeting, entries, with_outcome=coordinator))
+    return payload
 
 
 def _id(value: int, what: str) -> int:
@@ -183,9 +185,12 @@ def create_meeting(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/meetings/<int:meeting_id>", methods=["GET"])
 @blp.response(200, AgendaSchema)
-@blp.alt_response(404, description="No such meeting")
+@blp.alt_response(404, description="No such meeting, or you do not sit in the casusoverleg")
 def read_meeting(meeting_id: int) -> dict[str, Any]:
-    """A meeting with its agenda: per case only the reference, neighbourhood, question and who referred it."""
+    """A meeting with its agenda: per case only the reference, neighbourhood, question and who referred it.
+
+    Only caseworkers and coordinators of the organisation kinds the covenant names as members of the
+    casusoverleg see it; every read is in the access log."""
     return _agenda(meeting_id, current_actor())
 
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth import current_actor
 from api.extensions import db
 from api.guards import require_role
 from engine import audit, covenant, retention, subject_access
-from engine.models import Role
+from engine.clock import utcnow
+from engine.models import Notification, Organisation, OrganisationKind, Role
+
+log = logging.getLogger(__name__)
 
 blp = Blueprint("privacy", __name__, url_prefix="", description="Covenant, access log, subject access, retention")
 
@@ -43,7 +51,8 @@ class CovenantVersionSchema(ma.Schema):
 
 
 class AccessLogEntrySchema(ma.Schema):
-    seq = ma.fields.Integer(required=True)
+    seq = ma.fields.Integer(required=True, allow_none=True,
+                            metadata={"description": "Place in the chain; null until the sweeper sealed it"})
     at = ma.fields.AwareDateTime(required=True)
     user = ma.fields.String(allow_none=True)
     organisation_id = ma.fields.Integer(allow_none=True)
@@ -54,7 +63,7 @@ class AccessLogEntrySchema(ma.Schema):
     categories = ma.fields.List(ma.fields.String(), required=True)
     fields = ma.fields.List(ma.fields.String(), required=True)
     covenant_version = ma.fields.String(allow_none=True)
-    hash = ma.fields.String(required=True)
+    hash = ma.fields.String(required=True, allow_none=True)
 
 
 class AccessLogArgsSchema(ma.Schema):
@@ -91,6 +100,60 @@ class LegalHoldSchema(ma.Schema):
 class LegalHoldStateSchema(ma.Schema):
     case_id = ma.fields.Integer(required=True)
     legal_hold_reason = ma.fields.String(allow_none=True)
+
+
+def access_log_key(app: Flask) -> bytes:
+    return str(app.config["ACCESS_LOG_KEY"]).encode()
+
+
+def seal_access_log(app: Flask, *, batch: int = 1000) -> int:
+    """For the sweeper tick: chain what was logged since the last tick, then checkpoint the head
+    outside the database (the file every ACCESS_LOG_CHECKPOINT_MINUTES, the mail once a day)."""
+    key, sealed = access_log_key(app), 0
+    with app.app_context(), Session(db.engine, expire_on_commit=False) as session:
+        try:
+            while True:  # one short transaction per batch: the head lock is never held for long
+                count = audit.seal(session, key, batch=batch)
+                session.commit()
+                sealed += count
+                if count < batch:
+                    break
+            _checkpoint(app, session, key)
+        except Exception:
+            # A tick must not stop the sweeper; what stays unsealed is sealed by the next one.
+            session.rollback()
+            log.exception("sealing the access log failed")
+    return sealed
+
+
+def _checkpoint(app: Flask, session: Session, key: bytes) -> None:
+    now = utcnow()
+    path = Path(app.config["ACCESS_LOG_CHECKPOINT_FILE"])
+    last = audit.last_checkpoint_at(path)
+    head = audit.head(session)
+    if last is None or now - last >= timedelta(minutes=app.config["ACCESS_LOG_CHECKPOINT_MINUTES"]):
+        audit.write_checkpoint(path, key, head, now=now)
+    address = app.config.get("ACCESS_LOG_CHECKPOINT_MAIL")
+    if not address:
+        return
+    dedupe = f"access-log-head:{now:%Y-%m-%d}"
+    if session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe)) is not None:
+        return
+    # The outbox needs an organisation: the coordinating municipality's, or the first one.
+    sender = session.scalar(select(Organisation.id).order_by(Organisation.kind != OrganisationKind.GEMEENTE,
+                                                             Organisation.id).limit(1))
+    if sender is None:
+        return
+    line = audit.checkpoint_line(key, head, now)
+    session.add(Notification(
+        dedupe_key=dedupe, organisation_id=sender, kind="access_log_checkpoint", to_address=address,
+        subject=f"Ketenregie toegangslog {now:%Y-%m-%d}: {head.seq} regels",
+        body=("Controlepunt van het toegangslog. Bewaar dit bericht buiten Ketenregie. De laatste regel, in een "
+              "bestand gezet, vergelijkt `flask --app api verify-access-log --checkpoints BESTAND` met de "
+              f"database.\n\naantal: {head.seq}\nkop: {head.hash}\n\n{line}\n"),
+        created_at=now, send_after=now,
+    ))
+    session.commit()
 
 
 def _covenant_payload() -> dict[str, Any]:

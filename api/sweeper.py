@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.extensions import db
 from api.meetings import plan_meetings
+from api.privacy import seal_access_log
 from engine import notifications, watch
 from engine.clock import utcnow
 
@@ -39,6 +40,7 @@ def sweep_once(app: Flask, on_fired: Callable[[int], None] | None = None) -> wat
         report = watch.tick(lambda: Session(engine, expire_on_commit=False), smtp_settings(app), on_fired=on_fired,
                             stall_grace=timedelta(days=app.config.get("STALL_GRACE_DAYS", 7)))
     plan_meetings(app)  # the next case meetings, and agenda items that wait for one
+    seal_access_log(app)  # chain what was logged since the last tick, checkpoint the head
     if report.timers.fired or report.timers.failed or report.stalled_escalated or report.mails_failed:
         log.info("sweep: %d timers fired (%d failed), %d stalled cases escalated, %d mails sent (%d failed)",
                  report.timers.fired, report.timers.failed, report.stalled_escalated, report.mails_sent,

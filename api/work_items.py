@@ -89,12 +89,15 @@ def complete(body: dict[str, Any], item_id: int) -> Any:
     """Complete a work item: the data is validated against its form, recorded, and the case runs on."""
     actor = current_actor()
     outcome = work_items.complete(db.session, actor, item_id, body["data"])
-    db.session.commit()
     if outcome.error is not None and not outcome.applied:
+        db.session.commit()
         return problem_response(
             422, "script-error",
             f"The case stopped at {outcome.error_element or 'an element'}: {outcome.error}. "
             "Your input was kept; the coordinator has been told.",
         )
     item = work_items.get_work_item(db.session, actor, item_id)
-    return {"work_item": presenters.work_item(item), "case": case_detail_payload(outcome.case.id)}
+    # The read the response discloses is logged in the completion's own transaction: one commit.
+    payload = {"work_item": presenters.work_item(item), "case": case_detail_payload(outcome.case.id, log_in=db.session)}
+    db.session.commit()
+    return payload

@@ -62,6 +62,10 @@ class Covenant:
     fields: Mapping[str, str]  # field key -> category, for data without a form
     retention: Mapping[str, str]  # case result -> ISO 8601 duration ("standaard" for the rest)
     sha256: str = ""
+    meeting_members: frozenset[str] = frozenset()  # organisation kinds that sit in the casusoverleg
+
+    def attends_meeting(self, kind: OrganisationKind | str) -> bool:
+        return str(OrganisationKind(kind).value) in self.meeting_members
 
     def grant(self, kind: OrganisationKind | str, category: str | None) -> Grant | None:
         if category is None:
@@ -122,6 +126,12 @@ def parse_covenant(text: str) -> Covenant:
                  for k, v in retention.items() if not _ISO_DURATION.match(v) or v == "P"]
     if "standaard" not in retention:
         problems.append(Problem("Give a default retention period ('standaard').", "bewaartermijnen"))
+    meeting = raw.get("casusoverleg") or {}
+    members = meeting.get("leden") or [] if isinstance(meeting, dict) else None
+    if not isinstance(members, list):
+        problems.append(Problem("List the organisation kinds under 'casusoverleg: leden'.", "casusoverleg"))
+        members = []
+    problems += [Problem(f"Unknown organisation kind {m!r}.", "casusoverleg.leden") for m in members if m not in kinds]
     if not str(raw.get("versie") or "").strip():
         problems.append(Problem("The covenant needs a version ('versie').", "versie"))
     if problems:
@@ -131,7 +141,7 @@ def parse_covenant(text: str) -> Covenant:
         categories={k: str((v or {}).get("label", k)) for k, v in categories.items()},
         special={k: str(v["bijzonder"]) for k, v in categories.items() if (v or {}).get("bijzonder")},
         grants=grants, fields=fields, retention=retention,
-        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        sha256=hashlib.sha256(text.encode()).hexdigest(), meeting_members=frozenset(str(m) for m in members),
     )
 
 

@@ -15,14 +15,14 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import agenda, cases, coherence, execution, history
+from engine import agenda, audit, cases, coherence, execution, history
 from engine.accounts import Actor
 from engine.bpmn import runtime
 from engine.calendar import AMSTERDAM, END_OF_WORKING_DAY
 from engine.clock import utcnow
 from engine.covenant import current_covenant
 from engine.errors import ConflictError, InvalidInputError, NotFoundError, Problem
-from engine.models import AgendaItem, Case, CaseRoleAssignment, CaseStatus, Meeting, MeetingStatus, Organisation
+from engine.models import AgendaItem, Case, CaseRoleAssignment, CaseStatus, Meeting, MeetingStatus, Organisation, Role
 from engine.roles import CASUSREGISSEUR, role_targets
 
 REGIE = "regie"
@@ -208,6 +208,24 @@ def list_meetings(
     if status:
         query = query.where(Meeting.status == MeetingStatus(status))
     return [(meeting, count) for meeting, count in session.execute(query.limit(limit).offset(offset))]
+
+
+def read_agenda(session: Session, actor: Actor, meeting_id: int) -> tuple[Meeting, list[AgendaEntry]]:
+    """A meeting's agenda for someone who sits in the casusoverleg: a caseworker or coordinator of
+    an organisation kind the covenant names as member. Anyone else is told there is no such
+    meeting. The caller logs `agenda_reads` before showing it."""
+    kind_attends = current_covenant(session).attends_meeting(actor.organisation_kind)
+    if not kind_attends or not actor.roles & {Role.CASEWORKER, Role.COORDINATOR}:
+        raise NotFoundError("There is no such meeting.")
+    return get_agenda(session, meeting_id)
+
+
+def agenda_reads(meeting: Meeting, entries: Sequence[AgendaEntry], *, with_outcome: bool) -> list[audit.Access]:
+    """The access-log entries for showing an agenda: one per case on it (or one for the empty agenda)."""
+    purpose = f"casusoverleg {meeting.scheduled_at:%Y-%m-%d}: agenda"
+    fields = ("kenmerk", "vraag", "wijk", "aanmelder") + (("uitkomst",) if with_outcome else ())
+    return [audit.Access("read", purpose, e.item.case_id, e.case_reference, ("basisgegevens", "procesgegevens"),
+                         fields) for e in entries] or [audit.Access("read", purpose)]
 
 
 def get_agenda(session: Session, meeting_id: int) -> tuple[Meeting, list[AgendaEntry]]:

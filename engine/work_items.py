@@ -107,9 +107,6 @@ def complete(session: Session, actor: Actor, item_id: int, data: Any) -> executi
     event = history.record(session, case, "task_completed", f"Taak '{item.title}' afgerond.", at=now,
                            actor=actor, element_id=item.element_id, work_item_id=item.id, data=submitted)
     event.categories = categories
-    audit.append(session, actor, [audit.Access("write", f"taak: {item.title}"[:200], case.id, case.reference,
-                                               tuple(c for c in categories.values() if c), tuple(categories))],
-                 covenant_version=covenant.version, now=now)
     item.status, item.completed_at, item.completed_by_id = WorkItemStatus.COMPLETED, now, actor.user_id
     item.claimed_by_id = item.claimed_by_id or actor.user_id
     session.flush()
@@ -122,6 +119,11 @@ def complete(session: Session, actor: Actor, item_id: int, data: Any) -> executi
         item.status, item.completed_at, item.completed_by_id = WorkItemStatus.OPEN, None, None
         history.record(session, case, "task_completion_failed", f"Taak '{item.title}' kon niet worden afgerond: "
                        f"{outcome.error}", at=now, actor=actor, element_id=item.element_id, work_item_id=item.id)
+    # Logged after the step, so nothing shared is locked while it runs; the entry is one INSERT
+    # that flushes with the caller's commit (and with the read its response logs, if any).
+    audit.append(session, actor, [audit.Access("write", f"taak: {item.title}"[:200], case.id, case.reference,
+                                               tuple(c for c in categories.values() if c), tuple(categories))],
+                 covenant_version=covenant.version, now=now)
     return outcome
 
 

@@ -108,6 +108,8 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
+        "ACCESS_LOG_KEY": "test-access-log-key",
+        "ACCESS_LOG_CHECKPOINT_FILE": str(tmp_path / "access_log_checkpoints.jsonl"),
         "WTF_CSRF_ENABLED": False,
         "DEPLOY_PROCESSES_ON_START": False,
         "FORMS_DIR": str(FIXTURES / "forms"),

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from api.extensions import db
 from api.meetings import OutcomeSchema
+from api.web.disclosure import note_read
 from api.web.errors import page_blueprint
 from api.web.guards import ROW_ID, page_actor, requires
 from api.web.messages import dutch, for_error
@@ -74,7 +75,7 @@ def meeting_page(meeting_id: int) -> Any:
 @bp.post(f"/<{ROW_ID}:meeting_id>/casussen/<{ROW_ID}:case_id>/uitkomst")
 @requires(Role.COORDINATOR)
 def record_outcome(meeting_id: int, case_id: int) -> Any:
-    _, entries = meetings.get_agenda(db.session, meeting_id)  # NotFoundError -> 404 page
+    _, entries = meetings.read_agenda(db.session, page_actor(), meeting_id)  # NotFoundError -> 404 page
     entry = next((e for e in entries if e.item.case_id == case_id), None)
     if entry is None:
         raise NotFoundError("There is no such case, or you may not see it.")
@@ -115,7 +116,9 @@ def record_outcome(meeting_id: int, case_id: int) -> Any:
 
 def _agenda_page(meeting_id: int, *, failed: int | None = None, values: dict[str, str] | None = None,
                  errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
-    meeting, entries = meetings.get_agenda(db.session, meeting_id)  # NotFoundError -> 404 page
+    meeting, entries = meetings.read_agenda(db.session, page_actor(), meeting_id)  # NotFoundError -> 404 page
+    for access in meetings.agenda_reads(meeting, entries, with_outcome=True):
+        note_read(access)  # logged before the page is sent
     organisations = list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
     names = {o.id: o.name for o in organisations}
     return render_template(

@@ -16,7 +16,8 @@ def test_serve_command_answers_on_its_port(database_url, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "TIMER_SWEEP_SECONDS": "3600"}
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "ACCESS_LOG_KEY": "test",
+           "TIMER_SWEEP_SECONDS": "3600"}
     server = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "api", "serve", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

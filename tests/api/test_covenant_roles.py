@@ -174,12 +174,14 @@ def test_check_covenant_reports_every_conflict_and_exits_1(app, flow, tmp_path):
 
 
 def test_an_organisation_that_could_not_carry_on_as_melder_cannot_start_a_case(flow):
-    response = flow.client.post("/api/v1/cases", headers=flow.headers("politie"),
+    # The municipality would receive the corporation's tasks as melder, and may not record the
+    # vulnerability signals (zorg) that "Melding registreren" asks.
+    response = flow.client.post("/api/v1/cases", headers=flow.headers("gemeente"),
                                 json={"process": "woonoverlast", "data": {"titel": "Overlast Dorpsstraat 12"}})
 
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert errors and all(e["field"] == "process" for e in errors)
-    assert any("Politie Zoetermeer" in e["message"] and "'soort_overlast'" in e["message"]
-               and "'melding'" in e["message"] and "as melder" in e["message"] for e in errors)
+    assert [e["message"] for e in errors if "Gemeente Zoetermeer" in e["message"] and "as melder" in e["message"]
+            and "'kwetsbaar'" in e["message"] and "'zorg'" in e["message"]]
     assert flow.client.get("/api/v1/cases", headers=flow.headers("coordinator")).get_json() == []

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import literal, select, tuple_
+from sqlalchemy.orm import Session, defaultload, joinedload
 
-from engine import audit, execution, history
+from engine import audit, execution, history, paging
 from engine.accounts import Actor
 from engine.bpmn import runtime
 from engine.clock import utcnow
 from engine.covenant import categories_of_form, categorise_start_data, check_write, current_covenant
 from engine.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, Problem
 from engine.forms import normalise_form_key, validate_submission
-from engine.models import Case, Role, WorkItem, WorkItemKind, WorkItemStatus
+from engine.models import Case, Role, User, WorkItem, WorkItemKind, WorkItemStatus
 
 
 def list_inbox(
@@ -27,19 +27,60 @@ def list_inbox(
     overdue: bool = False,
     limit: int = 100,
     offset: int = 0,
+    after: str | None = None,
 ) -> list[WorkItem]:
-    """Open work items of the actor's organisation, soonest due first (items without a due date last)."""
+    """Open work items of the actor's organisation, soonest due first (items without a due date last).
+
+    Pages by keyset: `after` is the cursor of the last item of the previous page (`inbox_cursor`).
+    Dated and undated items are read by separate queries, each walking an index in its order
+    (ix_work_items_inbox, _unclaimed or _mine): one ORDER BY with NULLS LAST would need a sort.
+    `offset` still works, with a sort, for callers written before cursors.
+    """
+    limit = max(1, min(limit, paging.MAX_LIMIT))
     query = select(WorkItem).where(
         WorkItem.organisation_id == actor.organisation_id, WorkItem.status == WorkItemStatus.OPEN
-    )
+    ).options(*_LIST_OPTIONS)
     if unclaimed:
         query = query.where(WorkItem.claimed_by_id.is_(None))
     if mine:
         query = query.where(WorkItem.claimed_by_id == actor.user_id)
     if overdue:
         query = query.where(WorkItem.due_at < utcnow())
-    query = query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.created_at, WorkItem.id)
-    return list(session.scalars(query.limit(limit).offset(offset)))
+    order = (WorkItem.due_at, WorkItem.created_at, WorkItem.id)
+    if offset:
+        query = query.order_by(WorkItem.due_at.is_(None), *order)
+        return list(session.scalars(query.limit(limit).offset(offset)))
+    due, created, last_id = paging.decode(after, (datetime, datetime, int)) if after else (None, None, None)
+    rows: list[WorkItem] = []
+    if after is None or due is not None:
+        dated = query.where(WorkItem.due_at.is_not(None))
+        if after is not None:
+            dated = dated.where(tuple_(*order) > tuple_(_at(due), _at(created), literal(last_id)))
+        rows = list(session.scalars(dated.order_by(*order).limit(limit)))
+    if len(rows) < limit and not overdue:
+        undated = query.where(WorkItem.due_at.is_(None))
+        if after is not None and due is None:
+            undated = undated.where(tuple_(WorkItem.created_at, WorkItem.id) > tuple_(_at(created), literal(last_id)))
+        # Ordering by the (all NULL) due_at too keeps the index order recognisable to PostgreSQL.
+        rows += session.scalars(undated.order_by(*order).limit(limit - len(rows)))
+    return rows
+
+
+def inbox_cursor(item: WorkItem) -> str:
+    return paging.encode(item.due_at, item.created_at, item.id)
+
+
+def _at(value: datetime | None) -> Any:
+    return literal(value, WorkItem.__table__.c.due_at.type)
+
+
+# What an inbox row shows: the item, its case's reference and title, who holds it. Not the
+# case's saved state, nor its process version's XML and spec.
+_LIST_OPTIONS = (
+    joinedload(WorkItem.case).load_only(Case.id, Case.reference, Case.title, Case.lock_version),
+    defaultload(WorkItem.case).lazyload(Case.process_version),
+    joinedload(WorkItem.claimed_by).lazyload(User.role_rows),
+)
 
 
 def get_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:

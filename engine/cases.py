@@ -174,10 +174,11 @@ class CaseDetail:
     current_activities: list[tuple[str, str]]
     open_work_items: list[WorkItem]
     pending_timers: list[Timer]
-    history: list[CaseEvent]
+    history: list[CaseEvent]  # the newest page, oldest first
     participants: Sequence[tuple[CaseParticipant, Organisation]]
     case_roles: Sequence[tuple[CaseRoleAssignment, Organisation]]
     completed_elements: list[str]
+    earlier_history: bool = False  # older events exist beyond `history`
 
 
 def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
@@ -200,8 +201,10 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
         select(CaseRoleAssignment, Organisation).join(Organisation).where(CaseRoleAssignment.case_id == case.id)
         .order_by(CaseRoleAssignment.case_role)
     ).all())
-    return CaseDetail(case, activities, items, timers, history.events_of(session, case.id), participants, roles,
-                      completed)
+    # Only the newest page of the history: the detail costs the same however long the case runs.
+    events = history.newest_page(session, case.id)
+    return CaseDetail(case, activities, items, timers, events.events, participants, roles, completed,
+                      events.earlier)
 
 
 def assign_case_role(

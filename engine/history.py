@@ -86,3 +86,17 @@ def newest_page(session: Session, case_id: int, *, limit: int = PAGE_SIZE) -> Ne
         .order_by(CaseEvent.case_id.desc(), CaseEvent.id.desc()).limit(limit + 1)
     ))
     return NewestPage(rows[:limit][::-1], len(rows) > limit)
+
+
+def first_event(session: Session, case_id: int) -> CaseEvent | None:
+    """The case's first event: its start, with the data the melder submitted."""
+    return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                           .order_by(CaseEvent.case_id, CaseEvent.id).limit(1)).first()
+
+
+def elements_passed(session: Session, case_id: int, kinds: tuple[str, ...]) -> set[str]:
+    """Diagram elements with an event of one of `kinds`, over the whole history."""
+    return set(session.scalars(
+        select(CaseEvent.element_id).where(CaseEvent.case_id == case_id, CaseEvent.kind.in_(kinds),
+                                           CaseEvent.element_id.is_not(None)).distinct()
+    ))

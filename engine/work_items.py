@@ -83,6 +83,15 @@ _LIST_OPTIONS = (
 )
 
 
+def open_items_of_case(session: Session, actor: Actor, case_id: int) -> list[WorkItem]:
+    """The open items of one case in the actor's organisation's inbox: what they may do next."""
+    return list(session.scalars(
+        select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.status == WorkItemStatus.OPEN,
+                               WorkItem.organisation_id == actor.organisation_id)
+        .options(*_LIST_OPTIONS).order_by(WorkItem.id)
+    ))
+
+
 def get_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
     item = session.get(WorkItem, item_id)
     if item is None:

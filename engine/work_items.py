@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import literal, select, tuple_
-from sqlalchemy.orm import Session, defaultload, joinedload
+from sqlalchemy.orm import Session, defaultload, joinedload, lazyload
 
 from engine import audit, execution, history, paging
 from engine.accounts import Actor
@@ -134,12 +134,10 @@ def unclaim(session: Session, actor: Actor, item_id: int) -> WorkItem:
 def complete(session: Session, actor: Actor, item_id: int, data: Any) -> execution.Outcome:
     """Validate `data` against the item's form, record it as submitted, and run the task.
 
-    The case row is locked first and the item re-read after, so of two concurrent completions
+    The case row is locked first and the item read after, so of two concurrent completions
     exactly one runs; the other sees a completed item and gets a ConflictError.
     """
-    item = get_work_item(session, actor, item_id)
-    case = execution.lock_case(session, item.case_id)
-    item = _fresh(session, item_id)
+    case, item = _lock_case_then_read(session, actor, item_id)
     if item.status is not WorkItemStatus.OPEN:
         raise ConflictError("This work item is already completed." if item.status is WorkItemStatus.COMPLETED
                             else "This work item is no longer open.")
@@ -194,17 +192,29 @@ def _plain_object(data: Any) -> dict[str, Any]:
 
 
 def _locked_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
-    item = get_work_item(session, actor, item_id)
-    execution.lock_case(session, item.case_id)
-    item = _fresh(session, item_id)
+    _, item = _lock_case_then_read(session, actor, item_id)
     if item.status is not WorkItemStatus.OPEN:
         raise ConflictError("This work item is no longer open.")
     return item
 
 
-def _fresh(session: Session, item_id: int) -> WorkItem:
-    # Re-read after taking the case lock: the version in the identity map may predate it.
-    item = session.scalar(select(WorkItem).where(WorkItem.id == item_id).execution_options(populate_existing=True))
+def _lock_case_then_read(session: Session, actor: Actor, item_id: int) -> tuple[Case, WorkItem]:
+    """Lock the item's case (found through the item in the same statement), then read the item:
+    two statements, each row read once, and the item as it is under the lock."""
+    of_item = select(WorkItem.case_id).where(WorkItem.id == item_id).scalar_subquery()
+    case = session.scalar(select(Case).where(Case.id == of_item).with_for_update(of=Case)
+                          .execution_options(populate_existing=True))
+    if case is None:
+        raise NotFoundError("There is no such work item.")
+    # populate_existing: the version in the identity map may predate the lock. The case is
+    # loaded already; the organisation and the claimant are not needed here.
+    item = session.scalar(
+        select(WorkItem).where(WorkItem.id == item_id)
+        .options(lazyload(WorkItem.case), lazyload(WorkItem.organisation), lazyload(WorkItem.claimed_by))
+        .execution_options(populate_existing=True)
+    )
     if item is None:
         raise NotFoundError("There is no such work item.")
-    return item
+    if item.organisation_id != actor.organisation_id:
+        raise PermissionDeniedError("This work item belongs to another organisation.")
+    return case, item

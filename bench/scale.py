@@ -108,8 +108,10 @@ def build(url: str, *, cases: int, items: int) -> dict[str, Any]:
                                                                      CaseRoleAssignment, CaseStagePeriod, WorkItem)}
 
         def flush(force: bool = False) -> None:
-            for model, rows in buffers.items():
-                if rows and (force or len(rows) >= 5000):
+            if not force and all(len(rows) < 5000 for rows in buffers.values()):
+                return
+            for model, rows in buffers.items():  # cases first: the others refer to them
+                if rows:
                     session.execute(sa.insert(model.__table__), rows)
                     rows.clear()
 

@@ -33,7 +33,7 @@ def decode(cursor: str, shape: tuple[type, ...], *, field: str = "after") -> tup
                 if parsed is not None and parsed.tzinfo is None:
                     raise ValueError("naive datetime")
                 key.append(parsed)
-            elif kind is int and isinstance(value, int) and not isinstance(value, bool):
+            elif kind is int and isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31:
                 key.append(value)
             else:
                 raise ValueError("wrong type")

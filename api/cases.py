@@ -12,8 +12,8 @@ from api import presenters
 from api.auth import current_actor
 from api.extensions import db
 from api.limits import CaseData
-from api.schemas import CaseDetailSchema, CaseSummarySchema, PageArgsSchema
-from engine import audit, cases, catalog, disclosure
+from api.schemas import NEXT_CURSOR_HEADERS, CaseDetailSchema, CaseSummarySchema, CursorPageArgsSchema, EventSchema
+from engine import audit, cases, catalog, disclosure, history
 from engine.covenant import current_covenant, current_version
 from engine.models import CaseStatus, Organisation, User
 
@@ -25,7 +25,7 @@ class StartCaseSchema(ma.Schema):
     data = CaseData(load_default=dict, description="Initial case data")
 
 
-class CaseFilterSchema(PageArgsSchema):
+class CaseFilterSchema(CursorPageArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in CaseStatus]))
     process = ma.fields.String(validate=ma.validate.Length(max=200))
     stage = ma.fields.String(validate=ma.validate.Length(max=200))
@@ -38,10 +38,7 @@ def case_detail_payload(case_id: int, *, purpose: str = "casusbehandeling",
     actor = current_actor()
     detail = cases.case_detail(db.session, actor, case_id)
     seen = disclosure.disclose_case(db.session, actor, detail.case, detail.history, detail.variables)
-    user_ids = {e.actor_user_id for e in detail.history if e.actor_user_id}
-    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(user_ids)))} if user_ids else {}
-    organisations = {o.id: o for o in db.session.scalars(db.select(Organisation))}
-    payload = presenters.case_detail(detail, seen, users, organisations,
+    payload = presenters.case_detail(detail, seen, *_actors_of(detail.history),
                                      end_event_name=catalog.element_name(detail.case.process_version,
                                                                          detail.case.end_event))
     if log_in is not None:
@@ -50,6 +47,13 @@ def case_detail_payload(case_id: int, *, purpose: str = "casusbehandeling",
     else:
         log_reads([seen.access(detail.case, purpose)])
     return payload
+
+
+def _actors_of(events: list[Any]) -> tuple[dict[int, User], dict[int, Organisation]]:
+    user_ids = {e.actor_user_id for e in events if e.actor_user_id}
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    organisations = {o.id: o for o in db.session.scalars(db.select(Organisation))}
+    return users, organisations
 
 
 def log_reads(accesses: list[audit.Access]) -> None:
@@ -73,9 +77,10 @@ def start_case(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("", methods=["GET"])
 @blp.arguments(CaseFilterSchema, location="query")
-@blp.response(200, CaseSummarySchema(many=True))
-def list_cases(args: dict[str, Any]) -> list[dict[str, Any]]:
-    """Cases the caller may see: all for the coordinator, otherwise those the organisation takes part in."""
+@blp.response(200, CaseSummarySchema(many=True), headers=NEXT_CURSOR_HEADERS)
+def list_cases(args: dict[str, Any]) -> Any:
+    """Cases the caller may see, newest first: all for the coordinator, otherwise those the organisation
+    takes part in. Page with `after` (the X-Next-Cursor header of the previous page)."""
     actor = current_actor()
     rows = cases.list_cases(db.session, actor, **args)
     covenant = current_covenant(db.session)
@@ -83,7 +88,7 @@ def list_cases(args: dict[str, Any]) -> list[dict[str, Any]]:
     log_reads([audit.Access("read", "casusoverzicht", c.id, c.reference,
                             (disclosure.TITLE_CATEGORY,), ("titel",)) for c in rows
                if covenant.may_read(actor.organisation_kind, disclosure.TITLE_CATEGORY)])
-    return out
+    return out, ({"X-Next-Cursor": cases.case_cursor(rows[-1])} if len(rows) == args["limit"] else {})
 
 
 @blp.route("/<int:case_id>", methods=["GET"])
@@ -92,6 +97,28 @@ def list_cases(args: dict[str, Any]) -> list[dict[str, Any]]:
 def read_case(case_id: int) -> dict[str, Any]:
     """Status, current activities, open work items, pending timers, participants and history."""
     return case_detail_payload(case_id)
+
+
+class HistoryArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=history.PAGE_SIZE, validate=ma.validate.Range(min=1, max=200))
+    after = ma.fields.String(validate=ma.validate.Length(min=1, max=200),
+                             metadata={"description": "The X-Next-Cursor of the previous page"})
+
+
+@blp.route("/<int:case_id>/history", methods=["GET"])
+@blp.arguments(HistoryArgsSchema, location="query")
+@blp.response(200, EventSchema(many=True), headers=NEXT_CURSOR_HEADERS)
+@blp.alt_response(404, description="No such case, or not visible to you")
+def read_history(args: dict[str, Any], case_id: int) -> Any:
+    """The case's history, oldest first, a page at a time (the case itself carries the newest page)."""
+    actor = current_actor()
+    case = cases.get_case(db.session, actor, case_id)
+    events = history.page(db.session, case.id, after=args.get("after"), limit=args["limit"])
+    seen = disclosure.disclose_case(db.session, actor, case, events)
+    users, organisations = _actors_of(events)
+    out = [presenters.event(e.event, users, organisations, e.data, e.shielded) for e in seen.events]
+    log_reads([seen.access(case, "casusbehandeling")])
+    return out, ({"X-Next-Cursor": history.cursor(events[-1])} if len(events) == args["limit"] else {})
 
 
 class AdmitSchema(ma.Schema):

@@ -94,6 +94,7 @@ def case_detail(
         open_work_items=[work_item(i) for i in detail.open_work_items],
         pending_timers=[timer(t) for t in detail.pending_timers],
         history=[event(e.event, users, organisations, e.data, e.shielded) for e in seen.events],
+        earlier_history=detail.earlier_history,
         participants=[
             {"organisation": organisation_ref(o), "since": p.since, "reason": p.reason} for p, o in detail.participants
         ],

@@ -117,7 +117,10 @@ class CaseDetailSchema(CaseSummarySchema):
     current_activities = ma.fields.List(ma.fields.Nested(ActivitySchema), required=True)
     open_work_items = ma.fields.List(ma.fields.Nested(WorkItemSchema), required=True)
     pending_timers = ma.fields.List(ma.fields.Nested(TimerSchema), required=True)
-    history = ma.fields.List(ma.fields.Nested(EventSchema), required=True)
+    history = ma.fields.List(ma.fields.Nested(EventSchema), required=True,
+                             metadata={"description": "The newest events, oldest first"})
+    earlier_history = ma.fields.Boolean(
+        required=True, metadata={"description": "Older events exist: page through GET /cases/{id}/history"})
     participants = ma.fields.List(ma.fields.Nested(ParticipantSchema), required=True)
     case_roles = ma.fields.List(ma.fields.Nested(CaseRoleSchema), required=True)
 
@@ -125,3 +128,17 @@ class CaseDetailSchema(CaseSummarySchema):
 class PageArgsSchema(ma.Schema):
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
     offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=1_000_000))
+
+
+class CursorPageArgsSchema(PageArgsSchema):
+    """Keyset pages: pass the X-Next-Cursor header of one page as `after` to get the next."""
+
+    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=200))
+    after = ma.fields.String(validate=ma.validate.Length(min=1, max=200),
+                             metadata={"description": "The X-Next-Cursor of the previous page"})
+
+
+NEXT_CURSOR_HEADERS = {
+    "X-Next-Cursor": {"description": "Pass as `after` for the next page; absent on the last page",
+                      "schema": {"type": "string"}},
+}

@@ -9,17 +9,16 @@ from flask_smorest import Blueprint
 
 from api import presenters
 from api.auth import current_actor
-from api.cases import case_detail_payload
 from api.extensions import db
 from api.limits import CaseData
 from api.problems import problem_response
-from api.schemas import CaseDetailSchema, PageArgsSchema, WorkItemDetailSchema, WorkItemSchema
+from api.schemas import NEXT_CURSOR_HEADERS, CursorPageArgsSchema, WorkItemDetailSchema, WorkItemSchema
 from engine import access, work_items
 
 blp = Blueprint("work_items", __name__, url_prefix="/work-items", description="Inbox (werkvoorraad)")
 
 
-class InboxArgsSchema(PageArgsSchema):
+class InboxArgsSchema(CursorPageArgsSchema):
     unclaimed = ma.fields.Boolean(load_default=False)
     mine = ma.fields.Boolean(load_default=False)
     overdue = ma.fields.Boolean(load_default=False)
@@ -29,20 +28,34 @@ class CompleteSchema(ma.Schema):
     data = CaseData(load_default=dict, description="The form's fields, by key")
 
 
+class CaseStateSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    reference = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    stage = ma.fields.String(allow_none=True)
+
+
 class CompletedSchema(ma.Schema):
+    """Small on purpose: its size does not grow with the case's history (GET the case for the rest)."""
+
     work_item = ma.fields.Nested(WorkItemSchema, required=True)
-    case = ma.fields.Nested(CaseDetailSchema, required=True)
+    case = ma.fields.Nested(CaseStateSchema, required=True)
+    next_items = ma.fields.List(ma.fields.Nested(WorkItemSchema), required=True,
+                                metadata={"description": "Open items of this case in your organisation's inbox"})
 
 
 @blp.route("", methods=["GET"])
 @blp.arguments(InboxArgsSchema, location="query")
-@blp.response(200, WorkItemSchema(many=True))
-def inbox(args: dict[str, Any]) -> list[dict[str, Any]]:
-    """Open work items of the caller's organisation, soonest due first."""
+@blp.response(200, WorkItemSchema(many=True), headers=NEXT_CURSOR_HEADERS)
+def inbox(args: dict[str, Any]) -> Any:
+    """Open work items of the caller's organisation, soonest due first (undated last). Page with
+    `after` (the X-Next-Cursor header of the previous page)."""
     actor = current_actor()
     if not access.handles_cases(actor):
-        return []  # admins and process owners have no case work (need-to-know)
-    return [presenters.work_item(i) for i in work_items.list_inbox(db.session, actor, **args)]
+        return [], {}  # admins and process owners have no case work (need-to-know)
+    items = work_items.list_inbox(db.session, actor, **args)
+    headers = {"X-Next-Cursor": work_items.inbox_cursor(items[-1])} if len(items) == args["limit"] else {}
+    return [presenters.work_item(i) for i in items], headers
 
 
 @blp.route("/<int:item_id>", methods=["GET"])
@@ -97,7 +110,13 @@ def complete(body: dict[str, Any], item_id: int) -> Any:
             "Your input was kept; the coordinator has been told.",
         )
     item = work_items.get_work_item(db.session, actor, item_id)
-    # The read the response discloses is logged in the completion's own transaction: one commit.
-    payload = {"work_item": presenters.work_item(item), "case": case_detail_payload(outcome.case.id, log_in=db.session)}
+    case = outcome.case
+    # The response is process data only (status, stage, the caller's next tasks), built before the
+    # one commit of the completion: no second transaction, no case data to log as read.
+    payload = {
+        "work_item": presenters.work_item(item),
+        "case": {"id": case.id, "reference": case.reference, "status": case.status.value, "stage": case.stage},
+        "next_items": [presenters.work_item(i) for i in work_items.open_items_of_case(db.session, actor, case.id)],
+    }
     db.session.commit()
     return payload

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -216,8 +217,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke run)")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--scale", type=float, default=None,
+                        help="fraction of the 30k cases / 100k open items of the scale section (default 1; 0.1 "
+                             "with --quick; 0 skips it)")
+    parser.add_argument("--no-timers", action="store_true", help="skip the timer section")
     args = parser.parse_args(argv)
     repeat = 5 if args.quick else 30
+    scale = args.scale if args.scale is not None else (0.1 if args.quick else 1.0)
 
     raw = raw_baseline(repeat)
     ours: dict[str, dict[str, float]] = {}
@@ -231,17 +237,42 @@ def main(argv: list[str]) -> int:
         finally:
             drop()
     print(report(raw, ours))
-    timer_results = timer_benchmarks(count=1000 if args.quick else 10_000, postgres=not args.no_postgres)
-    from bench import retention as retention_bench
+    print(f"complete in-process vs target: SQLite {ours['SQLite']['complete_young_ms']:.1f} ms "
+          f"(target ≤ raw + 5 = {raw['complete_young_ms'] + 5:.1f} ms)"
+          + (f", PostgreSQL {ours['PostgreSQL']['complete_young_ms']:.1f} ms (target ≤ raw + 8 = "
+             f"{raw['complete_young_ms'] + 8:.1f} ms)" if "PostgreSQL" in ours else ""))
+    scale_results = None
+    if scale > 0 and not args.no_postgres:
+        scale_results = scale_benchmarks(scale, repeat)
+    timer_results = None if args.no_timers else timer_benchmarks(count=1000 if args.quick else 10_000,
+                                                                 postgres=not args.no_postgres)
+    from bench import retention as retention_bench  # imports this module: load it late
 
     tick_results = retention_bench.run(retention_bench.factories(not args.no_postgres), 9 if args.quick else 41)
+    load = os.getloadavg()
+    print(f"\nload average (1/5/15 min) at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / "latest.json").write_text(
-        json.dumps({"raw": raw, "ketenregie": ours, "timers": timer_results, "tick_vs_archive": tick_results},
-                   indent=2)
+        json.dumps({"raw": raw, "ketenregie": ours, "scale": scale_results, "timers": timer_results,
+                    "tick_vs_archive": tick_results, "load_average": load}, indent=2, default=str)
     )
     return 0
+
+
+def scale_benchmarks(scale: float, repeat: int) -> dict[str, Any] | None:
+    from bench import scale as scale_bench
+
+    pg = postgres_url()
+    if pg is None:
+        print("\nscale section skipped: PostgreSQL not reachable")
+        return None
+    url, drop = pg
+    try:
+        return scale_bench.run(url, cases=max(100, int(30_000 * scale)), items=max(300, int(100_000 * scale)),
+                               repeat=max(repeat, 20), seconds=5.0 if scale < 1 else 15.0)
+    finally:
+        drop()
 
 
 def timer_benchmarks(*, count: int, postgres: bool) -> dict[str, Any]:

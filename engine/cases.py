@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, load_only
 
-from engine import access, audit, case_data, catalog, coherence, execution, history
+from engine import access, audit, case_data, catalog, coherence, execution, history, paging
 from engine.accounts import Actor
 from engine.bpmn import budget, runtime, state
 from engine.clock import utcnow
@@ -144,15 +144,39 @@ def list_cases(
     stage: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    after: str | None = None,
 ) -> list[Case]:
-    query = access.visible_cases(actor, select(Case))
+    """Visible cases, newest first. Pages by keyset: `after` is `case_cursor` of the previous page's
+    last case; each filter has an index ending in (opened_at, id), so no page sorts."""
+    limit = max(1, min(limit, paging.MAX_LIMIT))
+    query = access.visible_cases(actor, select(Case)).options(*_LIST_OPTIONS)
     if status:
         query = query.where(Case.status == CaseStatus(status))
     if process:
-        query = query.join(ProcessVersion).where(ProcessVersion.process_key == process)
+        query = query.where(Case.process_version_id.in_(
+            select(ProcessVersion.id).where(ProcessVersion.process_key == process).scalar_subquery()))
     if stage:
         query = query.where(Case.stage == stage)
-    return list(session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit).offset(offset)))
+    if after:
+        opened, last_id = paging.decode(after, (datetime, int))
+        query = query.where(tuple_(Case.opened_at, Case.id) < tuple_(literal(opened, _OPENED_TYPE), literal(last_id)))
+    query = query.order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
+    return list(session.scalars(query.offset(offset) if offset else query))
+
+
+def case_cursor(case: Case) -> str:
+    return paging.encode(case.opened_at, case.id)
+
+
+_OPENED_TYPE = Case.__table__.c.opened_at.type
+# What a case list row shows; not the saved state, nor the process version's XML, spec and forms.
+_LIST_OPTIONS = (
+    load_only(Case.id, Case.reference, Case.title, Case.status, Case.stage, Case.opened_at, Case.closed_at,
+              Case.last_activity_at, Case.next_timer_at, Case.error_message, Case.error_element,
+              Case.process_version_id, Case.lock_version),
+    joinedload(Case.process_version).load_only(ProcessVersion.id, ProcessVersion.process_key,
+                                               ProcessVersion.version, ProcessVersion.name),
+)
 
 
 @dataclass(frozen=True)
@@ -161,11 +185,12 @@ class CaseDetail:
     current_activities: list[tuple[str, str]]
     open_work_items: list[WorkItem]
     pending_timers: list[Timer]
-    history: list[CaseEvent]
+    history: list[CaseEvent]  # the newest page, oldest first
     participants: Sequence[tuple[CaseParticipant, Organisation]]
     case_roles: Sequence[tuple[CaseRoleAssignment, Organisation]]
     completed_elements: list[str]
     variables: dict[str, Any] = field(default_factory=dict)  # all of them: filter with engine.disclosure
+    earlier_history: bool = False  # older events exist beyond `history`
 
 
 def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
@@ -188,8 +213,10 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
         select(CaseRoleAssignment, Organisation).join(Organisation).where(CaseRoleAssignment.case_id == case.id)
         .order_by(CaseRoleAssignment.case_role)
     ).all())
-    return CaseDetail(case, activities, items, timers, history.events_of(session, case.id), participants, roles,
-                      completed, case_data.variables_of(workflow) if workflow is not None else {})
+    # Only the newest page of the history: the detail costs the same however long the case runs.
+    events = history.newest_page(session, case.id)
+    return CaseDetail(case, activities, items, timers, events.events, participants, roles, completed,
+                      case_data.variables_of(workflow) if workflow is not None else {}, events.earlier)
 
 
 def assign_case_role(

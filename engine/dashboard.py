@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from engine import access
 from engine.accounts import Actor
@@ -91,6 +91,8 @@ def overview(session: Session, actor: Actor, *, now: datetime) -> Overview:
     ]
     long_open = list(session.scalars(
         select(Case).where(is_open, Case.opened_at < months_before(now, LONG_OPEN_MONTHS))
+        .options(load_only(Case.id, Case.reference, Case.title, Case.stage, Case.status, Case.opened_at,
+                           Case.lock_version), lazyload(Case.process_version))
         .order_by(Case.opened_at, Case.id).limit(MAX_LISTED_CASES)
     ))
     return Overview(in_error, per_stage, work, long_open)

@@ -106,7 +106,7 @@ class ProcessVersion(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    process_key: Mapped[str] = mapped_column(String(200))  # uq_process_versions_key_version leads with it
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(300))
     filename: Mapped[str] = mapped_column(String(300))
@@ -154,14 +154,21 @@ class Case(Base):
     # Retention: every sweep reads a range of closed_at among the cases neither destroyed nor on
     # hold. Partial, so the destroyed archive (which only grows) is not in it; covering, so the
     # rows (whose saved state comes first on disk) are never read.
-    __table_args__ = (Index("ix_cases_retention", "closed_at", "result", sqlite_where=RETENTION_CANDIDATE,
-                            postgresql_where=RETENTION_CANDIDATE),)
+    # The case list sorts newest first, optionally filtered by status or stage: one index per
+    # filter, each ending in the sort order, so a page is an index range scan without a sort.
+    __table_args__ = (
+        Index("ix_cases_retention", "closed_at", "result", sqlite_where=RETENTION_CANDIDATE,
+              postgresql_where=RETENTION_CANDIDATE),
+        Index("ix_cases_opened", "opened_at", "id"),
+        Index("ix_cases_status_opened", "status", "opened_at", "id"),
+        Index("ix_cases_stage_opened", "stage", "opened_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
-    status: Mapped[CaseStatus] = mapped_column(string_enum(CaseStatus, "case_status"), index=True)
-    stage: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[CaseStatus] = mapped_column(string_enum(CaseStatus, "case_status"))
+    stage: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300), default="")
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -227,13 +234,18 @@ class WorkItem(Base):
     __tablename__ = "work_items"
     __table_args__ = (
         UniqueConstraint("case_id", "task_id", name="uq_work_items_case_task"),
-        Index("ix_work_items_inbox", "organisation_id", "status", "due_at"),
         # The sweep's overdue check reads open items past due across all organisations.
         Index("ix_work_items_status_due", "status", "due_at"),
+        # The inbox sorts by (due_at, created_at, id); each filter has an index ending in that order
+        # (see engine.work_items.list_inbox): all and overdue, unclaimed, and mine.
+        Index("ix_work_items_inbox", "organisation_id", "status", "due_at", "created_at", "id"),
+        Index("ix_work_items_unclaimed", "organisation_id", "status", "due_at", "created_at", "id",
+              postgresql_where=text("claimed_by_id IS NULL"), sqlite_where=text("claimed_by_id IS NULL")),
+        Index("ix_work_items_mine", "claimed_by_id", "status", "due_at", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))  # uq_work_items_case_task
     task_id: Mapped[str] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
@@ -269,11 +281,11 @@ class Timer(Base):
     __tablename__ = "timers"
     __table_args__ = (
         UniqueConstraint("case_id", "task_id", name="uq_timers_case_task"),
-        Index("ix_timers_due", "status", "due_at"),
+        Index("ix_timers_due", "status", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))  # uq_timers_case_task
     task_id: Mapped[str] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
@@ -286,15 +298,17 @@ class CaseEvent(Base):
     """Append-only history: who, on behalf of which organisation, did what, when, with which data."""
 
     __tablename__ = "case_events"
+    # History pages walk one case's events by id (keyset); work_item_id serves lookups per item.
+    __table_args__ = (Index("ix_case_events_case_id_id", "case_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(50))
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     element_id: Mapped[str | None] = mapped_column(String(200))
-    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"))
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
     summary: Mapped[str] = mapped_column(String(500))
     data: Mapped[dict | None] = mapped_column(JSON)
     # Field key -> covenant data category, fixed when the data was recorded.
@@ -395,7 +409,7 @@ class AgendaItem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))  # uq_agenda_items_meeting_case
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     kind: Mapped[AgendaItemKind] = mapped_column(string_enum(AgendaItemKind, "agenda_item_kind"))
     referring_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))

@@ -1,10 +1,10 @@
 """Durable timers: the `timers` table is the source of truth; a sweep fires what is due.
 
-A sweep claims one due timer at a time inside its own transaction — `FOR UPDATE SKIP LOCKED`
-on PostgreSQL, so any number of sweepers share the work without waiting on each other; a
-compare-and-set on the status column on SQLite — and fires it through the normal unit of
-work before committing. A crash before the commit rolls the claim back, so the timer fires
-at a later sweep: never lost, never fired twice.
+A sweep claims a batch of due timers per transaction — `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+so any number of sweepers share the work without waiting on each other; a compare-and-set on
+the status column on SQLite — fires each through the normal unit of work in a savepoint, and
+commits once. A crash before the commit rolls the claims back, so the timers fire at a later
+sweep: never lost, never fired twice.
 """
 
 from __future__ import annotations
@@ -34,9 +34,14 @@ class SweepReport:
     lateness_seconds: list[float] = field(default_factory=list)
 
 
-def claim_due_timer(session: Session, now: datetime, *, skip: frozenset[int] = frozenset()) -> Timer | None:
-    """Claim the most overdue pending timer for this transaction, or return None.
+def claim_due_timers(
+    session: Session, now: datetime, *, batch: int = 50, skip: frozenset[int] = frozenset()
+) -> list[Timer]:
+    """Up to `batch` of the most overdue pending timers, for this transaction.
 
+    On PostgreSQL they are claimed here (`FOR UPDATE SKIP LOCKED`: other sweepers take other
+    rows). SQLite has no row locks (SQLAlchemy silently drops FOR UPDATE there): these are
+    candidates, each claimed by `claim` (a compare-and-set) in the savepoint that fires it.
     `skip` holds timers that failed earlier in this sweep, so one broken case cannot keep a
     sweeper busy; they are tried again at the next sweep.
     """
@@ -44,27 +49,31 @@ def claim_due_timer(session: Session, now: datetime, *, skip: frozenset[int] = f
         select(Timer)
         .where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
         .order_by(Timer.due_at, Timer.id)
-        .limit(1)
+        .limit(batch)
     )
     if skip:
         due = due.where(Timer.id.not_in(skip))
-    if session.get_bind().dialect.name == "postgresql":
-        return session.scalar(due.with_for_update(skip_locked=True))
-    # SQLite has no row locks (SQLAlchemy silently drops FOR UPDATE there): claim by
-    # compare-and-set, and look for another row if a concurrent sweeper won this one.
-    for _ in range(10):
-        timer = session.scalar(due)
-        if timer is None:
-            return None
-        claimed = session.execute(
-            update(Timer).where(Timer.id == timer.id, Timer.status == TimerStatus.PENDING)
-            .values(status=TimerStatus.FIRED, fired_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount == 1:  # type: ignore[attr-defined]
-            session.expire(timer)
-            return timer
-    return None
+    if _row_locks(session):
+        due = due.with_for_update(skip_locked=True)
+    # Fire in case order: two sweepers then take the case row locks in the same order (no deadlock).
+    return sorted(session.scalars(due), key=lambda t: (t.case_id, t.due_at, t.id))
+
+
+def claim(session: Session, timer: Timer, now: datetime) -> bool:
+    """Whether this transaction holds `timer` and it is still pending (not fired earlier in the batch)."""
+    if _row_locks(session):
+        return timer.status is TimerStatus.PENDING
+    claimed = session.execute(
+        update(Timer).where(Timer.id == timer.id, Timer.status == TimerStatus.PENDING)
+        .values(status=TimerStatus.FIRED, fired_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(timer)
+    return claimed.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def _row_locks(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def fire_timer(session: Session, timer: Timer, now: datetime) -> execution.Outcome | None:
@@ -89,19 +98,24 @@ def sweep(
     *,
     now: Callable[[], datetime] = utcnow,
     limit: int = 100_000,
+    batch: int = 50,
     on_fired: Callable[[int], None] | None = None,
 ) -> SweepReport:
-    """Fire every timer that is due, each in its own transaction. Safe to run in many processes.
+    """Fire every timer that is due. Safe to run in many processes.
 
-    `on_fired(timer_id)` is called after each committed fire (progress output for operators).
+    Each transaction claims up to `batch` due timers, fires each in a savepoint (one that fails is
+    rolled back alone and stays pending) and commits once. A crash before the commit rolls the
+    whole batch back: nothing is lost, nothing fires twice. `on_fired(timer_id)` is called after
+    each committed fire (progress output for operators).
     """
     report = SweepReport()
     failed: set[int] = set()
-    for _ in range(limit):
+    while report.fired + report.failed < limit:
         with session_factory() as session:
             moment = now()
             try:
-                timer = claim_due_timer(session, moment, skip=frozenset(failed))
+                claimed = claim_due_timers(session, moment, batch=min(batch, limit - report.fired - report.failed),
+                                           skip=frozenset(failed))
             except OperationalError:
                 # The database is busy (SQLite's single writer) or gone: stop this sweep; the next
                 # tick claims again. Nothing was claimed, so nothing is lost.
@@ -109,19 +123,33 @@ def sweep(
                 report.interrupted = True
                 log.warning("timer sweep interrupted while claiming", exc_info=True)
                 break
-            if timer is None:
+            if not claimed:
                 session.rollback()
                 break
-            timer_id, lateness = timer.id, (moment - timer.due_at).total_seconds()
+            claimed_ids = [t.id for t in claimed]
+            fired: list[tuple[int, float, execution.Outcome | None]] = []
+            for timer in claimed:
+                timer_id, lateness = timer.id, (moment - timer.due_at).total_seconds()
+                try:
+                    with session.begin_nested():
+                        if not claim(session, timer, moment):
+                            continue  # settled by an earlier fire of its case in this batch, or taken
+                        outcome = fire_timer(session, timer, moment)
+                except Exception:
+                    failed.add(timer_id)
+                    report.failed += 1
+                    log.exception("timer %s could not fire; it stays pending", timer_id)
+                    continue
+                fired.append((timer_id, lateness, outcome))
             try:
-                outcome = fire_timer(session, timer, moment)
                 session.commit()
             except Exception:
                 session.rollback()
-                failed.add(timer_id)
-                report.failed += 1
-                log.exception("timer %s could not fire; it stays pending", timer_id)
+                failed.update(claimed_ids)
+                report.failed += len(fired)
+                log.exception("a batch of %d timers could not be committed; they stay pending", len(fired))
                 continue
+        for timer_id, lateness, outcome in fired:
             report.fired += 1
             report.lateness_seconds.append(lateness)
             if on_fired is not None:

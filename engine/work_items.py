@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import literal, select, tuple_
+from sqlalchemy.orm import Session, defaultload, joinedload, lazyload
 
-from engine import access, audit, execution, history
+from engine import access, audit, execution, history, paging
 from engine.accounts import Actor
 from engine.bpmn import runtime
 from engine.clock import utcnow
 from engine.covenant import categories_of_form, categorise_start_data, check_write, current_covenant
 from engine.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, Problem
 from engine.forms import normalise_form_key, validate_submission
-from engine.models import Case, Role, WorkItem, WorkItemKind, WorkItemStatus
+from engine.models import Case, Role, User, WorkItem, WorkItemKind, WorkItemStatus
 
 
 def list_inbox(
@@ -27,19 +27,69 @@ def list_inbox(
     overdue: bool = False,
     limit: int = 100,
     offset: int = 0,
+    after: str | None = None,
 ) -> list[WorkItem]:
-    """Open work items of the actor's organisation, soonest due first (items without a due date last)."""
+    """Open work items of the actor's organisation, soonest due first (items without a due date last).
+
+    Pages by keyset: `after` is the cursor of the last item of the previous page (`inbox_cursor`).
+    Dated and undated items are read by separate queries, each walking an index in its order
+    (ix_work_items_inbox, _unclaimed or _mine): one ORDER BY with NULLS LAST would need a sort.
+    `offset` still works, with a sort, for callers written before cursors.
+    """
+    limit = max(1, min(limit, paging.MAX_LIMIT))
     query = select(WorkItem).where(
         WorkItem.organisation_id == actor.organisation_id, WorkItem.status == WorkItemStatus.OPEN
-    )
+    ).options(*_LIST_OPTIONS)
     if unclaimed:
         query = query.where(WorkItem.claimed_by_id.is_(None))
     if mine:
         query = query.where(WorkItem.claimed_by_id == actor.user_id)
     if overdue:
         query = query.where(WorkItem.due_at < utcnow())
-    query = query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.created_at, WorkItem.id)
-    return list(session.scalars(query.limit(limit).offset(offset)))
+    order = (WorkItem.due_at, WorkItem.created_at, WorkItem.id)
+    if offset:
+        query = query.order_by(WorkItem.due_at.is_(None), *order)
+        return list(session.scalars(query.limit(limit).offset(offset)))
+    due, created, last_id = paging.decode(after, (datetime, datetime, int)) if after else (None, None, None)
+    rows: list[WorkItem] = []
+    if after is None or due is not None:
+        dated = query.where(WorkItem.due_at.is_not(None))
+        if after is not None:
+            dated = dated.where(tuple_(*order) > tuple_(_at(due), _at(created), literal(last_id)))
+        rows = list(session.scalars(dated.order_by(*order).limit(limit)))
+    if len(rows) < limit and not overdue:
+        undated = query.where(WorkItem.due_at.is_(None))
+        if after is not None and due is None:
+            undated = undated.where(tuple_(WorkItem.created_at, WorkItem.id) > tuple_(_at(created), literal(last_id)))
+        # Ordering by the (all NULL) due_at too keeps the index order recognisable to PostgreSQL.
+        rows += session.scalars(undated.order_by(*order).limit(limit - len(rows)))
+    return rows
+
+
+def inbox_cursor(item: WorkItem) -> str:
+    return paging.encode(item.due_at, item.created_at, item.id)
+
+
+def _at(value: datetime | None) -> Any:
+    return literal(value, WorkItem.__table__.c.due_at.type)
+
+
+# What an inbox row shows: the item, its case's reference and title, who holds it. Not the
+# case's saved state, nor its process version's XML and spec.
+_LIST_OPTIONS = (
+    joinedload(WorkItem.case).load_only(Case.id, Case.reference, Case.title, Case.lock_version),
+    defaultload(WorkItem.case).lazyload(Case.process_version),
+    joinedload(WorkItem.claimed_by).lazyload(User.role_rows),
+)
+
+
+def open_items_of_case(session: Session, actor: Actor, case_id: int) -> list[WorkItem]:
+    """The open items of one case in the actor's organisation's inbox: what they may do next."""
+    return list(session.scalars(
+        select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.status == WorkItemStatus.OPEN,
+                               WorkItem.organisation_id == actor.organisation_id)
+        .options(*_LIST_OPTIONS).order_by(WorkItem.id)
+    ))
 
 
 def get_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
@@ -84,12 +134,10 @@ def unclaim(session: Session, actor: Actor, item_id: int) -> WorkItem:
 def complete(session: Session, actor: Actor, item_id: int, data: Any) -> execution.Outcome:
     """Validate `data` against the item's form, record it as submitted, and run the task.
 
-    The case row is locked first and the item re-read after, so of two concurrent completions
+    The case row is locked first and the item read after, so of two concurrent completions
     exactly one runs; the other sees a completed item and gets a ConflictError.
     """
-    item = get_work_item(session, actor, item_id)
-    case = execution.lock_case(session, item.case_id)
-    item = _fresh(session, item_id)
+    case, item = _lock_case_then_read(session, actor, item_id)
     if item.status is not WorkItemStatus.OPEN:
         raise ConflictError("This work item is already completed." if item.status is WorkItemStatus.COMPLETED
                             else "This work item is no longer open.")
@@ -146,17 +194,29 @@ def _plain_object(data: Any) -> dict[str, Any]:
 
 
 def _locked_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
-    item = get_work_item(session, actor, item_id)
-    execution.lock_case(session, item.case_id)
-    item = _fresh(session, item_id)
+    _, item = _lock_case_then_read(session, actor, item_id)
     if item.status is not WorkItemStatus.OPEN:
         raise ConflictError("This work item is no longer open.")
     return item
 
 
-def _fresh(session: Session, item_id: int) -> WorkItem:
-    # Re-read after taking the case lock: the version in the identity map may predate it.
-    item = session.scalar(select(WorkItem).where(WorkItem.id == item_id).execution_options(populate_existing=True))
+def _lock_case_then_read(session: Session, actor: Actor, item_id: int) -> tuple[Case, WorkItem]:
+    """Lock the item's case (found through the item in the same statement), then read the item:
+    two statements, each row read once, and the item as it is under the lock."""
+    of_item = select(WorkItem.case_id).where(WorkItem.id == item_id).scalar_subquery()
+    case = session.scalar(select(Case).where(Case.id == of_item).with_for_update(of=Case)
+                          .execution_options(populate_existing=True))
+    if case is None:
+        raise NotFoundError("There is no such work item.")
+    # populate_existing: the version in the identity map may predate the lock. The case is
+    # loaded already; the organisation and the claimant are not needed here.
+    item = session.scalar(
+        select(WorkItem).where(WorkItem.id == item_id)
+        .options(lazyload(WorkItem.case), lazyload(WorkItem.organisation), lazyload(WorkItem.claimed_by))
+        .execution_options(populate_existing=True)
+    )
     if item is None:
         raise NotFoundError("There is no such work item.")
-    return item
+    if item.organisation_id != actor.organisation_id:
+        raise PermissionDeniedError("This work item belongs to another organisation.")
+    return case, item

@@ -17,7 +17,7 @@ from api.extensions import db
 from api.web.disclosure import note_read
 from api.web.errors import page_blueprint
 from api.web.guards import ROW_ID, page_actor, requires
-from engine import cases, dashboard, execution
+from engine import cases, dashboard, execution, history
 from engine.accounts import Actor
 from engine.cases import CaseDetail
 from engine.disclosure import disclose_case
@@ -129,8 +129,13 @@ def case_list() -> Any:
 def case_page(case_id: int) -> Any:
     actor = page_actor()
     detail = cases.case_detail(db.session, actor, case_id)  # NotFoundError -> 404 page
+    # The page shows the newest page of the history; the melding itself stays in the summary.
+    events = detail.history
+    first = history.first_event(db.session, case_id) if detail.earlier_history else None
+    if first is not None:
+        events = [first, *events]
     return render_template(
-        "web/case.html", detail=detail, case=detail.case, summary=case_summary(actor, case_id, events=detail.history),
+        "web/case.html", detail=detail, case=detail.case, summary=case_summary(actor, case_id, events=events),
         diagram={"xml": detail.case.process_version.bpmn_xml, **diagram_marks(detail)},
         names={"person": _person_name, "organisation": _organisation_name},
     )
@@ -153,6 +158,8 @@ def diagram_marks(detail: CaseDetail) -> dict[str, list[str]]:
     waiting = {timer.element_id for timer in detail.pending_timers}
     active = {element for element, _ in detail.current_activities} - waiting
     passed = {e.element_id for e in detail.history if e.kind in PASSED_KINDS and e.element_id}
+    if detail.earlier_history:
+        passed |= history.elements_passed(db.session, detail.case.id, PASSED_KINDS)
     # The saved state knows gateways and events too, but is compacted: the history fills the gaps.
     passed |= set(detail.completed_elements)
     error = [detail.case.error_element] if detail.case.error_element else []

@@ -36,14 +36,19 @@ def test_serious_nuisance_goes_to_the_municipality_lawyers_and_ends(client, worl
 
     done = complete(client, world["eva"], item["id"], bevindingen="Stank en geschreeuw", ernst="ernstig")
     assert done.status_code == 200, done.get_json()
-    assert [w["title"] for w in done.get_json()["case"]["open_work_items"]] == ["Juridisch advies geven"]
+    assert done.get_json()["case"] == {"id": case["id"], "reference": case["reference"], "status": "active",
+                                       "stage": done.get_json()["case"]["stage"]}
+    assert done.get_json()["next_items"] == []  # the advice is for the municipality, not for eva
+    detail = client.get(f"/api/v1/cases/{case['id']}", headers=world["eva"]).get_json()
+    assert [w["title"] for w in detail["open_work_items"]] == ["Juridisch advies geven"]
 
     advice = only_item(client, world["sanne"])
     assert advice["role"] == "juristen"
     final = complete(client, world["sanne"], advice["id"], advies="Gedragsaanwijzing voorbereiden")
 
     assert final.status_code == 200
-    body = final.get_json()["case"]
+    assert final.get_json()["case"]["status"] == "completed"
+    body = client.get(f"/api/v1/cases/{case['id']}", headers=world["sanne"]).get_json()
     assert body["status"] == "completed" and body["closed_at"] is not None
     submitted = [e["data"] for e in body["history"] if e["kind"] == "task_completed"]
     assert submitted == [

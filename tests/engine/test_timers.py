@@ -179,7 +179,7 @@ def test_a_busy_database_while_claiming_stops_the_sweep_without_losing_the_timer
         raise OperationalError("UPDATE timers", {}, Exception("database is locked"))
 
     with time_machine.travel(utcnow() + timedelta(hours=2), tick=False):
-        monkeypatch.setattr(timers, "claim_due_timer", busy)
+        monkeypatch.setattr(timers, "claim_due_timers", busy)
         interrupted = world.sweep()
         monkeypatch.undo()
         recovered = world.sweep()

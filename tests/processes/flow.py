@@ -92,7 +92,22 @@ class Woonoverlast:
         response = self.client.post(f"/api/v1/work-items/{item['id']}/complete", headers=self.headers(username),
                                     json={"data": data})
         assert response.status_code == 200, response.get_json()
-        return response.get_json()["case"]
+        assert response.get_json()["case"]["id"] == case_id
+        case = self.case(case_id)
+        case["history"] = self.history(case_id)
+        return case
+
+    def history(self, case_id: int) -> list[dict[str, Any]]:
+        """The whole history, page by page (the case detail carries only the newest page)."""
+        events: list[dict[str, Any]] = []
+        query = "?limit=200"
+        while True:
+            response = self.client.get(f"/api/v1/cases/{case_id}/history{query}", headers=self.headers("coordinator"))
+            assert response.status_code == 200, response.get_json()
+            events += response.get_json()
+            if "X-Next-Cursor" not in response.headers:
+                return events
+            query = f"?limit=200&after={response.headers['X-Next-Cursor']}"
 
     # -- the case meeting -----------------------------------------------------------------------
     def meetings(self) -> list[dict[str, Any]]:

@@ -5,8 +5,9 @@ expects to be escalated) and compares the product against it; see `run` and `Sum
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
+import re
 from calendar import monthrange
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -24,9 +25,12 @@ DAY = timedelta(days=1)
 WORK = timedelta(minutes=30)
 # The process's stall period (ProcessVersion.stall_after_days, default 30 days).
 STALL_DAYS = 30
-# A sweep runs once per simulated day, so the product may see a stall up to a day late; beyond
-# that a stalled case without an open escalation is silent.
-TICK_SLACK = timedelta(days=2)
+# The simulated world is looked at on Tuesdays (the meeting's day) and Fridays: the sweeper runs
+# and the partners work then (a sweeper every 10 seconds over a whole year would only add time).
+# So the product may see a stall up to 4 days late; beyond that a stalled case without an open
+# escalation is silent.
+TICK_DAYS = (2, 5)
+TICK_SLACK = timedelta(days=4)
 # The coordinator skips a case now and then (a full agenda), so the "not discussed" rules get used.
 SKIP_AT_MEETING = 0.07
 
@@ -52,6 +56,10 @@ NUISANCES = ("geluid", "stank_vervuiling", "agressie", "burenruzie", "drugs")
 # contract, court (dissolved or refused), and the tenant moving out.
 SCENARIOS = ("eigen_waarschuwing", "regie", "regie_herhaald", "laatstekanscontract", "contract_geschonden",
              "rechter", "rechter_afgewezen", "verhuisd")
+
+# Timers that move a case on within its stage: the warning's monitoring period, and the four
+# weeks a referral may wait for the meeting (named after the event-based gateway that waits).
+QUIET_TIMERS = ("14 dagen gemonitord", "Binnen 4 weken besproken?", "4 weken niet besproken")
 
 # Stage names as the diagrams give them (camunda:properties `stage`, and the agenda's own).
 INTAKE, ONDERZOEK, WAARSCHUWING = "intake", "onderzoek", "eigen waarschuwing"
@@ -161,6 +169,7 @@ class Summary:
     stall_escalations: int = 0  # escalations of cases that really had nothing scheduled
     noise_escalations: int = 0  # escalations of cases waiting on a timer, an evaluation date or a meeting
     error_escalations: int = 0
+    repeated_regie_with_actions: int = 0  # regie rounds with actions after an earlier regie round
     referral_watch_tasks: int = 0  # "Niet-besproken aanmelding oppakken" (the diagram's 4-week rule)
     cases_stalled: int = 0
     regisseur_kinds: set[str] = field(default_factory=set)  # kinds the meeting chose as casusregisseur
@@ -172,6 +181,7 @@ class Summary:
     lead_time_mismatches: list[str] = field(default_factory=list)
     model_mismatches: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    unfinished: Counter[str] = field(default_factory=Counter)  # open at the end: scenario and why
     lead_times: dict[str, tuple[int, float | None, float | None, int]] = field(default_factory=dict)
     open_older_than_6_months: int = 0
     open_older_than_9_months: int = 0
@@ -182,10 +192,12 @@ class Summary:
             f"  completed {self.completed}, open {self.open} (of which in error {self.errored}); "
             f"open > 6 months {self.open_older_than_6_months}, > 9 months {self.open_older_than_9_months}",
             "  ends: " + ", ".join(f"{k} {v}" for k, v in sorted(self.ends.items())),
+            "  open at the end: " + ", ".join(f"{k} {v}" for k, v in sorted(self.unfinished.items())),
             f"  stalls escalated {self.stall_escalations} ({self.cases_stalled} cases), "
             f"escalations while waiting on a schedule (noise) {self.noise_escalations}, "
             f"errors escalated {self.error_escalations}, referrals watched after 4 weeks {self.referral_watch_tasks}",
-            f"  casusregisseur kinds {sorted(self.regisseur_kinds)}; action kinds {sorted(self.action_kinds)}",
+            f"  casusregisseur kinds {sorted(self.regisseur_kinds)}; action kinds {sorted(self.action_kinds)}; "
+            f"repeated regie rounds with actions {self.repeated_regie_with_actions}",
             "  lead time per stage (finished periods, median days, 80th percentile days, open now):",
         ]
         lines += [f"    {stage:<22} {n:>5} {_days(m):>8} {_days(p):>8} {o:>5}"
@@ -248,6 +260,8 @@ class Year:
         self.rng = random.Random(seed)
         self.start = world.now()
         self.summary = Summary(seed=seed, cases=n_cases, days=days)
+        # Appointments cycle through every partner kind, so a small run covers each of them.
+        self.regisseur_cycle, self.helper_cycle = list(KINDS), list(KINDS[3:] + KINDS[:3])
         self.organisation_ids = {name: world.organisation_id(name) for name in PARTNERS}
         self.organisation_names = {v: k for k, v in self.organisation_ids.items()}
         self.pending = sorted((self._plan(i, n_cases) for i in range(n_cases)), key=lambda c: c.start_at)
@@ -264,9 +278,18 @@ class Year:
     def _plan(self, number: int, n_cases: int) -> SimCase:
         rng = self.rng
         scenario = SCENARIOS[number % len(SCENARIOS)]
-        # Appointments cycle through every partner kind, so a small run covers each of them.
-        regisseurs = [self._of_kind(KINDS[(number + k) % len(KINDS)]) for k in range(3)]
-        helpers = [self._of_kind(KINDS[(number * 2 + k) % len(KINDS)]) for k in range(4)]
+        # This scenario is about the rounds after the first: partners who can finish a round.
+        able = ("gemeente", "corporatie", "politie", "ggd", "zorg") if scenario == "regie_herhaald" else KINDS
+
+        def next_of(cycle: list[str]) -> str:
+            kind = next(k for k in cycle if k in able)
+            cycle.remove(kind)
+            cycle.append(kind)
+            return self._of_kind(kind)
+
+        with_regie = scenario in ("regie", "regie_herhaald", "laatstekanscontract", "rechter_afgewezen", "verhuisd")
+        regisseurs = [next_of(self.regisseur_cycle)] if with_regie else []
+        helpers = [next_of(self.helper_cycle) for _ in range(2)] if with_regie else []
 
         def regie(first: bool, actions: int) -> Decision:
             return Decision("regie", regisseur=regisseurs[0] if first else None,
@@ -274,22 +297,24 @@ class Year:
                             evaluation_days=rng.randint(14, 42))
 
         contract = Decision("laatstekanscontract", looptijd=rng.choice(("P6M", "P6M", "P12M")))
-        decisions: dict[str, tuple[list[Decision], str]] = {
-            "eigen_waarschuwing": ([], "overlast_beeindigd"),
-            "regie": ([regie(True, rng.randint(0, 2)), Decision("afsluiten")], "overlast_beeindigd"),
-            "regie_herhaald": ([regie(True, rng.randint(1, 2)), regie(False, rng.randint(1, 2)),
-                                regie(False, rng.randint(0, 1)), Decision("afsluiten")], "overlast_beeindigd"),
-            "laatstekanscontract": (([regie(True, 1)] if rng.random() < 0.5 else []) + [contract],
-                                    "laatstekanscontract_nageleefd"),
-            "contract_geschonden": ([Decision("laatstekanscontract", looptijd="P12M",
-                                              breach_after_days=rng.randint(30, 120))],
-                                    "ontbinding_huurovereenkomst"),
-            "rechter": ([Decision("rechter")], "ontbinding_huurovereenkomst"),
-            "rechter_afgewezen": ([Decision("rechter", uitspraak="afgewezen"), regie(True, 1), Decision("afsluiten")],
-                                  "overlast_beeindigd"),
-            "verhuisd": ([regie(True, rng.randint(0, 1)), Decision("afsluiten")], "verhuisd"),
+        # Built lazily: only the chosen scenario takes appointments from the cycles.
+        decisions: dict[str, Any] = {
+            "eigen_waarschuwing": lambda: ([], "overlast_beeindigd"),
+            "regie": lambda: ([regie(True, rng.randint(1, 2)), Decision("afsluiten")], "overlast_beeindigd"),
+            "regie_herhaald": lambda: ([regie(True, rng.randint(1, 2)), regie(False, rng.randint(1, 2)),
+                                        regie(False, rng.randint(0, 1)), Decision("afsluiten")],
+                                       "overlast_beeindigd"),
+            "laatstekanscontract": lambda: (([regie(True, 1)] if rng.random() < 0.5 else []) + [contract],
+                                            "laatstekanscontract_nageleefd"),
+            "contract_geschonden": lambda: ([Decision("laatstekanscontract", looptijd="P12M",
+                                                      breach_after_days=rng.randint(30, 120))],
+                                            "ontbinding_huurovereenkomst"),
+            "rechter": lambda: ([Decision("rechter")], "ontbinding_huurovereenkomst"),
+            "rechter_afgewezen": lambda: ([Decision("rechter", uitspraak="afgewezen"), regie(True, 1),
+                                           Decision("afsluiten")], "overlast_beeindigd"),
+            "verhuisd": lambda: ([regie(True, rng.randint(0, 1)), Decision("afsluiten")], "verhuisd"),
         }
-        chosen, resultaat = decisions[scenario]
+        chosen, resultaat = decisions[scenario]()
         profiles = {}
         for name in PARTNERS:
             draw = rng.random()
@@ -303,8 +328,8 @@ class Year:
             warning_works=scenario == "eigen_waarschuwing", toets_rejections=int(rng.random() < 0.15),
             decisions=chosen, resultaat=resultaat, profiles=profiles,
         )
-        # Cases start over the first 300 days, so most can reach an end within the year.
-        start_day = rng.randrange(max(1, min(self.days - 60, 300)))
+        # Cases start over the first two thirds of the year, so most can reach an end within it.
+        start_day = rng.randrange(max(1, self.days * 2 // 3))
         return SimCase(number, plan, self.start + start_day * DAY, rejections_left=plan.toets_rejections)
 
     def _of_kind(self, kind: str) -> str:
@@ -371,7 +396,10 @@ class Year:
                 moments.append(case.evaluation_at)
         later = [m for m in moments if m > tick + WORK]
         days = max(1, min(-((tick + WORK - m) // DAY) for m in later))  # whole days, rounded up
-        return tick + days * DAY
+        following = tick + days * DAY
+        while following.astimezone(AMSTERDAM).isoweekday() not in TICK_DAYS:
+            following += DAY
+        return following
 
     def sweep(self) -> None:
         """What the timer process does on a tick (api.sweeper.sweep_once), then read what it fired."""
@@ -392,7 +420,7 @@ class Year:
                 case.last_activity = now
                 if title == "Monitoringsperiode voorbij":  # the contract was kept for its whole period
                     case.enter(AFSLUITEN, now)
-                elif title not in ("14 dagen gemonitord", "4 weken niet besproken"):
+                elif title not in QUIET_TIMERS:
                     self.summary.model_mismatches.append(f"{case.reference}: unknown timer {title!r} fired")
             self.refresh(case)
 
@@ -465,7 +493,8 @@ class Year:
             plan.silent = True
             return plan
         until_due = max(0, int((due - now) / DAY)) if due else 10
-        plan.act_at = now + (rng.randint(0, until_due) if profile == "on_time" else until_due + rng.randint(2, 20)) * DAY
+        days = rng.randint(0, until_due) if profile == "on_time" else until_due + rng.randint(2, 20)
+        plan.act_at = now + days * DAY
         return plan
 
     # -- partners doing their work -------------------------------------------------------------
@@ -488,7 +517,7 @@ class Year:
         if response.status_code == 200:
             case.last_activity = now
             self.transition(case, plan.title, data)
-            self.read(case, body["case"] if user == "coordinator" else self.get(f"/api/v1/cases/{case.id}"))
+            self.read(case, body["case"])  # open work and timers of a case are the same for every reader
         elif response.status_code == 403:
             plan.blocked, plan.act_at = True, None
             self.summary.blocked_appointments.append(
@@ -646,11 +675,13 @@ class Year:
                     outcome["casusregisseur_organisation_id"] = self.organisation_ids[regisseur]
                 outcome["actions"] = [
                     {"organisation_id": self.organisation_ids[name], "description": f"Actie {k + 1}",
-                     "due_date": (today + timedelta(days=self.rng.randint(3, decision.evaluation_days - 1))).isoformat()}
+                     "due_date": (today + self.rng.randint(3, decision.evaluation_days - 1) * DAY).isoformat()}
                     for k, name in enumerate(actions)]
             if regisseur:
                 self.summary.regisseur_kinds.add(PARTNERS[regisseur][1])
             self.summary.action_kinds |= {PARTNERS[name][1] for name in actions}
+            if decision.kind == "regie" and actions and self.has_regisseur(case):
+                self.summary.repeated_regie_with_actions += 1
             response = self.call("POST", f"/api/v1/meetings/{meeting_id}/items/{case.id}/outcome", body=outcome)
             body = response.get_json()
             if response.status_code == 200:
@@ -658,8 +689,8 @@ class Year:
             if response.status_code == 422 and "script-error" in body.get("type", ""):
                 self.fail(case, body)
                 return
-            refused = [e["field"] for e in body.get("errors") or [] if response.status_code == 422
-                       and (e["field"] == "casusregisseur_organisation_id" or e["field"].endswith(".organisation_id"))]
+            refused = [str(e.get("field")) for e in body.get("errors") or [] if response.status_code == 422
+                       and "organisation" in str(e.get("field"))]
             if not refused:
                 self.summary.unexpected.append(f"{case.reference}: outcome {outcome}: {response.status_code} {body}")
                 return
@@ -667,7 +698,7 @@ class Year:
             self.summary.refused_appointments.append(f"{case.reference}: {refused}: {body.get('detail')}")
             if any(f.startswith("casusregisseur") for f in refused):
                 regisseur = COORDINATOR_ORGANISATION
-            drop = {int(f.split(".")[1]) for f in refused if f.startswith("actions.")}
+            drop = {int(m.group(1)) for f in refused if (m := re.match(r"actions\D*(\d+)", f))}
             actions = [name for k, name in enumerate(actions) if k not in drop]
         else:
             self.summary.unexpected.append(f"{case.reference}: the meeting could not record an outcome")
@@ -681,6 +712,14 @@ class Year:
             case.evaluation_at = datetime.combine(today + timedelta(days=decision.evaluation_days), time(),
                                                   AMSTERDAM).astimezone(UTC)
             case.enter(REGIE, now)
+            self.refresh(case)
+            titles = Counter(p.title for p in case.items.values())
+            wanted = Counter({"Regie voeren en evaluatie voorbereiden": 1, "Afgesproken actie uitvoeren": len(actions)})
+            if titles != wanted:
+                self.summary.model_mismatches.append(
+                    f"{case.reference} {now:%Y-%m-%d}: regie round {case.decision_index} with {len(actions)} "
+                    f"actions opened {dict(titles)}")
+            return
         else:
             case.enter({"laatstekanscontract": CONTRACT, "rechter": RECHTER, "afsluiten": AFSLUITEN}[decision.kind],
                        now)
@@ -777,6 +816,11 @@ class Year:
         summary.open = len(cases) - summary.completed
         summary.errored = sum(1 for c in cases if c.errored_at and not c.closed_at)
         summary.cases_stalled = sum(1 for c in cases if c.stalled)
+        for case in cases:
+            if case.closed_at is None:
+                why = "in error" if case.errored_at else "blocked (partner cannot complete)" \
+                    if any(p.blocked for p in case.items.values()) else f"in stage {case.stage}"
+                summary.unfinished[f"{case.plan.scenario}: {why}"] += 1
         for case in cases:
             if case.errored_at is None:
                 continue

@@ -289,11 +289,10 @@ class Year:
 
         with_regie = scenario in ("regie", "regie_herhaald", "laatstekanscontract", "rechter_afgewezen", "verhuisd")
         regisseurs = [next_of(self.regisseur_cycle)] if with_regie else []
-        helpers = [next_of(self.helper_cycle) for _ in range(2)] if with_regie else []
 
         def regie(first: bool, actions: int) -> Decision:
             return Decision("regie", regisseur=regisseurs[0] if first else None,
-                            actions=[helpers[k % len(helpers)] for k in range(actions)],
+                            actions=[next_of(self.helper_cycle) for _ in range(actions)],
                             evaluation_days=rng.randint(14, 42))
 
         contract = Decision("laatstekanscontract", looptijd=rng.choice(("P6M", "P6M", "P12M")))

@@ -11,10 +11,11 @@ import pytest
 from tests.simulation import year
 
 WATCH_TASK_BUG = (
-    "NEW product bug found by this simulation, not owned by any branch yet: when the meeting discusses a referral "
-    "while its 4-week watch task ('Niet-besproken aanmelding oppakken') is open, the task stays open and the case is "
-    "put straight back on the agenda as an evaluation while its regie round runs (WO-2026-00007 with this seed), so "
-    "its stage and the lead-time report drift from the diagram. Remove this marker once it is fixed.")
+    "NEW product bug found by this simulation, not owned by any branch yet: when the meeting's outcome is recorded "
+    "after a referral's 4-week timer is due but before a sweep fired it, the event-based gateway lets both events "
+    "through: 'Niet-besproken aanmelding oppakken' opens beside the regie round and the case goes straight back on "
+    "the agenda as an evaluation (WO-2026-00007 with this seed; minimal case in test_watch_race.py), so its stage "
+    "and the lead-time report drift from the diagram. Remove this marker once it is fixed.")
 CASES, SEED = int(os.environ.get("SIM_CASES", 16)), 20260302
 DAYS = int(os.environ.get("SIM_DAYS", 365))
 _RUNS: dict[str, year.Summary] = {}

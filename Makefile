@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 FLASK  := $(BIN)/flask --app api
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench migrate seed-demo clean
+.PHONY: help run test lint bench simulate migrate seed-demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ test: lint ## Lint, then the whole test suite (PostgreSQL and browser tests run 
 
 bench: $(VENV)/.installed-test ## Benchmarks: medians beside raw SpiffWorkflow, in one run
 	$(BIN)/python -m bench
+
+N ?= 300
+simulate: $(VENV)/.installed-test ## A simulated year of N cases (N=300) through the API; DATABASE_URL for PostgreSQL
+	$(BIN)/python -m tests.simulation --cases $(N)
 
 clean: ## Remove the virtualenv and caches (keeps the database in instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, NoneTask, UserTask
 
+from engine.bpmn.event_gateway import EventBasedGateway
 from engine.bpmn.joins import InclusiveGateway, ParallelGateway
 from engine.bpmn.multiinstance import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from engine.errors import DiagramError, Problem
@@ -199,6 +200,9 @@ class KetenregieBpmnParser(SpiffBpmnParser):
             full_tag("parallelGateway"): (BpmnParser.PARSER_CLASSES[full_tag("parallelGateway")][0], ParallelGateway),
             full_tag("inclusiveGateway"): (BpmnParser.PARSER_CLASSES[full_tag("inclusiveGateway")][0],
                                            InclusiveGateway),
+            # One event wins, a message before a timer nobody fired (see event_gateway.py).
+            full_tag("eventBasedGateway"): (BpmnParser.PARSER_CLASSES[full_tag("eventBasedGateway")][0],
+                                            EventBasedGateway),
         }.items()
     }
 

@@ -57,7 +57,7 @@ from SpiffWorkflow.spiff.specs import defaults as spiff_defaults
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import joins, multiinstance
+from engine.bpmn import event_gateway, joins, multiinstance
 from engine.bpmn.parser import ParsedDiagram
 from engine.errors import EngineError, Problem, ScriptError
 
@@ -93,12 +93,12 @@ class _InstanceConverter(BpmnWorkflowConverter):
 
 
 def _serializer_config() -> dict[type, type]:
-    # Our multi-instance specs and joins replace SpiffWorkflow's under the same type names, so every
+    # Our multi-instance specs, joins and event gateway replace SpiffWorkflow's under the same type names, so every
     # stored spec (also those stored before) restores into them (see multiinstance.py and joins.py).
     config = dict(SPIFF_CONFIG)
     for ours in (multiinstance.ParallelMultiInstanceTask, multiinstance.SequentialMultiInstanceTask):
         config[ours] = config.pop(getattr(spiff_defaults, ours.__name__))
-    for ours in (joins.ParallelGateway, joins.InclusiveGateway):
+    for ours in (joins.ParallelGateway, joins.InclusiveGateway, event_gateway.EventBasedGateway):
         config[ours] = config.pop(getattr(bpmn_defaults, ours.__name__))
     return config
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 
-from tests.simulation.test_year import WATCH_TASK_BUG
-
-
-@pytest.mark.xfail(strict=False, reason=WATCH_TASK_BUG)
 def test_an_outcome_recorded_while_the_four_week_timer_is_due_wins_over_the_timer(flow):
     case_id = flow.report_and_investigate()
     flow.warn_without_effect(case_id)

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from api.extensions import db
 from api.sweeper import sweep_once
@@ -349,12 +350,17 @@ class Year:
         return response.get_json()
 
     def paged(self, path: str, user: str = "coordinator") -> list[dict[str, Any]]:
+        """Every row of a list, page by page along the X-Next-Cursor header (keyset pagination)."""
         rows: list[dict[str, Any]] = []
         joiner = "&" if "?" in path else "?"
+        cursor = ""
         while True:
-            page = self.get(f"{path}{joiner}limit=500&offset={len(rows)}", user)
-            rows += page
-            if len(page) < 500:
+            after = f"&after={quote(cursor)}" if cursor else ""
+            response = self.call("GET", f"{path}{joiner}limit=200{after}", user)
+            assert response.status_code == 200, (path, response.status_code, response.get_json())
+            rows += response.get_json()
+            cursor = response.headers.get("X-Next-Cursor", "")
+            if not cursor:
                 return rows
 
     # -- the year ------------------------------------------------------------------------------
@@ -516,7 +522,9 @@ class Year:
         if response.status_code == 200:
             case.last_activity = now
             self.transition(case, plan.title, data)
-            self.read(case, body["case"])  # open work and timers of a case are the same for every reader
+            # The /complete answer is slim (status, stage, next items): read the rest from the case,
+            # as the coordinator (open work and timers of a case are the same for every reader).
+            self.refresh(case)
         elif response.status_code == 403:
             plan.blocked, plan.act_at = True, None
             self.summary.blocked_appointments.append(

@@ -111,6 +111,7 @@ class ItemPlan:
     due_at: datetime | None
     act_at: datetime | None
     silent: bool = False
+    follow_up_at: datetime | None = None
     blocked: bool = False
 
 
@@ -279,8 +280,7 @@ class Year:
     def _plan(self, number: int, n_cases: int) -> SimCase:
         rng = self.rng
         scenario = SCENARIOS[number % len(SCENARIOS)]
-        # This scenario is about the rounds after the first: partners who can finish a round.
-        able = ("gemeente", "corporatie", "politie", "ggd", "zorg") if scenario == "regie_herhaald" else KINDS
+        able = KINDS  # every partner kind can be casusregisseur or hold an action, in every round
 
         def next_of(cycle: list[str]) -> str:
             kind = next(k for k in cycle if k in able)
@@ -328,8 +328,10 @@ class Year:
             warning_works=scenario == "eigen_waarschuwing", toets_rejections=int(rng.random() < 0.15),
             decisions=chosen, resultaat=resultaat, profiles=profiles,
         )
-        # Cases start over the first two thirds of the year, so most can reach an end within it.
-        start_day = rng.randrange(max(1, self.days * 2 // 3))
+        # Cases start over the first two thirds of the year, so most can reach an end within it; the
+        # first case of each scenario in its first third, so even a small year reaches every end.
+        span = self.days // 3 if number < len(SCENARIOS) else self.days * 2 // 3
+        start_day = rng.randrange(max(1, span))
         return SimCase(number, plan, self.start + start_day * DAY, rejections_left=plan.toets_rejections)
 
     def _of_kind(self, kind: str) -> str:
@@ -480,7 +482,8 @@ class Year:
         rng, now = self.rng, self.now()
         organisation, title = item["organisation"]["name"], item["title"]
         due = datetime.fromisoformat(item["due_at"]) if item["due_at"] else None
-        plan = ItemPlan(item["id"], title, organisation, item["role"], due, None)
+        plan = ItemPlan(item["id"], title, organisation, item["role"], due, None,
+                        follow_up_at=datetime.fromisoformat(item["follow_up_at"]) if item["follow_up_at"] else None)
         if title == "Naleving bewaken":  # the corporation only acts on a breach
             breach = case.current.breach_after_days if case.current else None
             plan.act_at = now + breach * DAY if breach else None
@@ -789,13 +792,19 @@ class Year:
                     if plan.silent and plan.act_at is None:
                         plan.act_at = now + self.rng.randint(1, 7) * DAY
 
+    def task_moments(self, case: SimCase) -> list[datetime]:
+        """The follow-up (else due) dates of the case's open tasks: scheduled steps too (README, Escalation)."""
+        return [m for m in ((p.follow_up_at or p.due_at) for p in case.items.values()) if m is not None]
+
     def scheduled(self, case: SimCase, at: datetime) -> bool:
-        """The case waits legitimately: a pending timer, a coming evaluation date or a meeting."""
+        """The case waits legitimately: a pending timer, a coming evaluation date or a meeting, or an
+        open task whose follow-up (else due) date has not passed."""
         if case.errored_at is not None:
             return False
         return (case.waits_for_meeting_since is not None
                 or (case.evaluation_at is not None and case.evaluation_at > at)
-                or any(due > at for _, due in case.timers))
+                or any(due > at for _, due in case.timers)
+                or any(moment > at for moment in self.task_moments(case)))
 
     def check_silent_stalls(self) -> None:
         """A case with no activity past its stall period, nothing scheduled and no open escalation."""
@@ -804,6 +813,7 @@ class Year:
             if self.open_escalations.get(case.id) or self.scheduled(case, now) or case.last_activity is None:
                 continue
             moments = [case.last_activity] + [due for _, due in case.timers if due <= now]
+            moments += [moment for moment in self.task_moments(case) if moment <= now]
             if case.evaluation_at is not None:
                 moments.append(case.evaluation_at)
             since = max(moments)

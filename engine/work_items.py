@@ -215,8 +215,7 @@ def _lock_case_then_read(session: Session, actor: Actor, item_id: int) -> tuple[
         .options(lazyload(WorkItem.case), lazyload(WorkItem.organisation), lazyload(WorkItem.claimed_by))
         .execution_options(populate_existing=True)
     )
-    if item is None:
+    # Another organisation's item answers exactly like a missing one (see get_work_item).
+    if item is None or item.organisation_id != actor.organisation_id or not access.handles_cases(actor):
         raise NotFoundError("There is no such work item.")
-    if item.organisation_id != actor.organisation_id:
-        raise PermissionDeniedError("This work item belongs to another organisation.")
     return case, item

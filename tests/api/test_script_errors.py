@@ -19,10 +19,10 @@ SECRET = "verward gedrag 4711"
 
 @pytest.fixture
 def failing(client, world, make_user, auth_headers):
-    """A case started by the GGD whose script does int(signalen_kwetsbaarheid), police admitted."""
-    make_user("gerda", organisation="GGD Haaglanden", kind="ggd")
+    """A case reported by the corporation (its melder lane needs melding data, which it may write) whose
+    script does int(signalen_kwetsbaarheid), police admitted."""
     make_user("agent", organisation="Politie Zoetermeer", kind="politie", roles=("process_owner",))
-    headers = {**world, "gerda": auth_headers("gerda"), "agent": auth_headers("agent")}
+    headers = {**world, "agent": auth_headers("agent")}
     xml = script_diagram("score", "score = int(signalen_kwetsbaarheid) * 2")
     deployed = client.post("/api/v1/process-models?filename=score.bpmn", data=xml, headers={**world["pieter"], **XML})
     assert deployed.status_code == 201, deployed.get_json()
@@ -35,7 +35,7 @@ def failing(client, world, make_user, auth_headers):
     logger.disabled = logging.getLogger("engine.execution").disabled = False  # alembic's fileConfig disables them
     logger.addHandler(handler)
     try:
-        started = client.post("/api/v1/cases", headers=headers["gerda"],
+        started = client.post("/api/v1/cases", headers=headers["eva"],
                               json={"process": "score", "data": {"signalen_kwetsbaarheid": SECRET}})
     finally:
         logger.removeHandler(handler)
@@ -58,7 +58,7 @@ def test_case_error_names_element_and_failure_kind_but_no_value(client, failing)
     assert police.get_json()["status"] == "error"
     assert error["element"] == "Script_bereken"
     assert error["message"] == "Running 'Score berekenen' failed: ValueError (script line 1)."
-    assert failing["started"]["error"] == error  # what the GGD saw when starting it
+    assert failing["started"]["error"] == error  # what the corporation saw when starting it
     for text in (police.get_data(as_text=True), listed.get_data(as_text=True)):
         assert "4711" not in text
     # Nor in the server log, with or without a traceback: element and exception type only.

@@ -49,7 +49,7 @@ def test_regie_with_actions_decided_again_at_twenty_evaluations(flow):
         assert open_items == sorted([("Afgesproken actie uitvoeren", o) for o in agreed]
                                     + [("Regie voeren en evaluatie voorbereiden", ggd)])
 
-    history = flow.case(case_id)["history"]
+    history = flow.history(case_id)
     assert len(done) == 1 + ROUNDS - 1 + (ROUNDS - 1) // 3
     assert len([e for e in history if e["kind"] == "meeting_outcome"]) == ROUNDS + 1
     assert len([e for e in history if e["kind"] == "task_completed"

@@ -61,7 +61,7 @@ def _memory_kib(pid: int) -> dict[str, int]:
 
 
 @pytest.fixture
-def server(app, client, world, database_url):
+def server(app, client, world, database_url, tmp_path):
     """The runaway diagrams and one ordinary case in the database, then `flask serve` on it."""
     for key, script in RUNAWAYS.items():
         response = client.post(f"/api/v1/process-models?filename={key}.bpmn", data=script_diagram(key, script),
@@ -75,6 +75,7 @@ def server(app, client, world, database_url):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "TIMER_SWEEP_SECONDS": "3600",
+           "ACCESS_LOG_KEY": "test-key", "ACCESS_LOG_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
            "PROCESSES_DIR": str(FIXTURES / "processes"), "FORMS_DIR": str(FIXTURES / "forms"),
            # Half the default budget: the 2 s must hold on a shared CI machine too, where an ordinary
            # case start alone can take most of a second.

@@ -93,7 +93,10 @@ def open_items_of_case(session: Session, actor: Actor, case_id: int) -> list[Wor
 
 
 def get_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
-    item = session.get(WorkItem, item_id)
+    return _visible(session.get(WorkItem, item_id), actor)
+
+
+def _visible(item: WorkItem | None, actor: Actor) -> WorkItem:
     # Another organisation's item answers exactly like a missing one, so ids cannot be probed;
     # roles without case work (admin, process owner) have no work items.
     if item is None or item.organisation_id != actor.organisation_id or not access.handles_cases(actor):
@@ -215,7 +218,4 @@ def _lock_case_then_read(session: Session, actor: Actor, item_id: int) -> tuple[
         .options(lazyload(WorkItem.case), lazyload(WorkItem.organisation), lazyload(WorkItem.claimed_by))
         .execution_options(populate_existing=True)
     )
-    # Another organisation's item answers exactly like a missing one (see get_work_item).
-    if item is None or item.organisation_id != actor.organisation_id or not access.handles_cases(actor):
-        raise NotFoundError("There is no such work item.")
-    return case, item
+    return case, _visible(item, actor)

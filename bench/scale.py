@@ -245,7 +245,9 @@ def http_completions(
     (Path(__file__).parent / "results").mkdir(exist_ok=True)
     log = (Path(__file__).parent / "results" / "gunicorn.log").open("w")
     env = {**os.environ, "DATABASE_URL": url, "DEPLOY_PROCESSES_ON_START": "0", "SECRET_KEY": "bench-secret",
-           "TIMER_SWEEP_SECONDS": "3600"}
+           # A configured SECRET_KEY marks a production install, which refuses to start without its own
+           # access-log key.
+           "ACCESS_LOG_KEY": "bench-access-log-key", "TIMER_SWEEP_SECONDS": "3600"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "api.wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
